@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* main.c — fwguard: argument dispatch */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <fcntl.h>
+
+#include "cli.h"
+
+static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *summary;
+} verbs[] = {
+        { "save", verb_save, "save [FILE|-]                   exact snapshot of this namespace's ruleset" },
+        { "restore", verb_restore, "restore FILE|- [--tables F:N,...] put a snapshot back, atomically" },
+        { "show", verb_show, "show FILE|-                     print a snapshot as nft text" },
+};
+
+static void help(FILE *f) {
+        fprintf(f, "Usage: fwguard COMMAND [OPTIONS]\n\nCommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %s\n", verbs[i].summary);
+        fprintf(f, "\nOptions:\n  -h, --help     this help\n  --version      the version\n"
+                   "\nExit codes: 0 done, 1 error, 2 usage. See fwguard(8).\n");
+}
+
+int cli_error(const char *fmt, ...) {
+        va_list ap;
+
+        fputs("fwguard: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return EXIT_ERROR;
+}
+
+int cli_usage(const char *fmt, ...) {
+        va_list ap;
+
+        fputs("fwguard: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\nTry 'fwguard --help'.\n", stderr);
+        return EXIT_USAGE;
+}
+
+int cli_open_input(const char *path) {
+        int fd;
+
+        if (streq(path, "-"))
+                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        else
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+int main(int argc, char **argv) {
+        if (argc < 2)
+                return help(stderr), EXIT_USAGE;
+        if (streq(argv[1], "-h") || streq(argv[1], "--help"))
+                return help(stdout), EXIT_OK;
+        if (streq(argv[1], "--version")) {
+                printf("fwguard %s\n", PACKAGE_VERSION);
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[1], verbs[i].name))
+                        return verbs[i].run(argc - 1, argv + 1);
+        return cli_usage("unknown command '%s'", argv[1]);
+}

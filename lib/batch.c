@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* batch.c — one kernel transaction that replaces whole tables
+ *
+ * Replacing is "delete the table, create it again with its contents" inside
+ * one batch: the kernel applies all of it or none of it, and a deleted and
+ * re-created table is exactly the target, whatever the live one held. Tables
+ * outside the selection are not named in the batch at all, so their objects,
+ * counters and set elements stay as they are.
+ *
+ * Every message carries NLM_F_ACK, and each one's description is kept by
+ * sequence number so that the kernel's refusal can name the object.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/flowtable.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "batch.h"
+#include "macro.h"
+#include "nl.h"
+
+#define BATCH_PAGE_SIZE (512 * 1024)
+
+typedef struct MsgDesc {
+        RsMsgKind kind;
+        const RsTable *table;
+        const void *obj;        /* NULL for a table deletion */
+} MsgDesc;
+
+typedef struct Builder {
+        Nl *nl;
+        struct nftnl_batch *batch;
+        uint32_t first_seq, next_seq;
+        PtrVec descs;           /* MsgDesc *, one per message */
+        const RsTable *current;
+} Builder;
+
+static void desc_destroy(void *p) { free(p); }
+
+int table_refs_parse(const char *s, TableRef **ret, size_t *ret_n, char *err, size_t errlen) {
+        _cleanup_free_ char *copy = strdup(s);
+        TableRef *refs = NULL;
+        size_t n = 0;
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                char *colon = strchr(tok, ':');
+                uint32_t family;
+                TableRef *nr;
+
+                if (!colon || colon == tok || !colon[1] || family_from_name(strndupa(tok, (size_t) (colon - tok)), &family) < 0 ||
+                    strlen(colon + 1) >= NFT_NAME_MAXLEN) {
+                        snprintf(err, errlen, "'%s' is not FAMILY:NAME (family: ip, ip6, inet, arp, bridge, netdev)", tok);
+                        table_refs_free(refs, n);
+                        return -EINVAL;
+                }
+                nr = realloc(refs, (n + 1) * sizeof(*refs));
+                if (!nr) {
+                        table_refs_free(refs, n);
+                        return -ENOMEM;
+                }
+                refs = nr;
+                refs[n].family = family;
+                refs[n].name = strdup(colon + 1);
+                if (!refs[n++].name) {
+                        table_refs_free(refs, n);
+                        return -ENOMEM;
+                }
+        }
+        if (n == 0) {
+                snprintf(err, errlen, "no table named");
+                return -EINVAL;
+        }
+        *ret = refs;
+        *ret_n = n;
+        return 0;
+}
+
+void table_refs_free(TableRef *refs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(refs[i].name);
+        free(refs);
+}
+
+static char *builder_buffer(void *userdata) {
+        Builder *b = userdata;
+        return nftnl_batch_buffer(b->batch);
+}
+
+static uint32_t builder_seq(void *userdata) {
+        Builder *b = userdata;
+        return b->next_seq++;
+}
+
+static int builder_record(Builder *b, RsMsgKind kind, const void *obj) {
+        MsgDesc *d = malloc(sizeof(*d));
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        *d = (MsgDesc) { .kind = kind, .table = b->current, .obj = obj };
+        r = ptrvec_push(&b->descs, d);
+        if (r < 0) {
+                free(d);
+                return r;
+        }
+        nftnl_batch_update(b->batch);
+        return 0;
+}
+
+static int builder_push(struct nlmsghdr *nlh, RsMsgKind kind, const void *obj, void *userdata) {
+        return builder_record(userdata, kind, obj);
+}
+
+static int add_delete(Builder *b, const RsTable *t) {
+        struct nlmsghdr *nlh;
+
+        nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->batch), NFT_MSG_DELTABLE, (uint16_t) t->family,
+                                    NLM_F_ACK, b->next_seq++);
+        mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->name);
+        b->current = t;
+        return builder_record(b, RS_MSG_TABLE, NULL);
+}
+
+static bool selected(const RsTable *t, const TableRef *refs, size_t n_refs) {
+        if (!refs)
+                return true;
+        for (size_t i = 0; i < n_refs; i++)
+                if (refs[i].family == t->family && streq(refs[i].name, t->name))
+                        return true;
+        return false;
+}
+
+/* Which rule of its chain, counting from 1: how users find it in a listing. */
+static size_t rule_index(const RsTable *t, const struct nftnl_rule *r) {
+        const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+        size_t k = 0;
+
+        for (size_t i = 0; i < t->rules.n; i++) {
+                if (!streq(nftnl_rule_get_str(t->rules.items[i], NFTNL_RULE_CHAIN), chain))
+                        continue;
+                k++;
+                if (t->rules.items[i] == r)
+                        break;
+        }
+        return k;
+}
+
+static void describe(const MsgDesc *d, char *buf, size_t len) {
+        const char *fam = family_name(d->table->family);
+
+        if (!d->obj) {
+                snprintf(buf, len, "deleting table %s %s", fam, d->table->name);
+                return;
+        }
+        switch (d->kind) {
+        case RS_MSG_TABLE:
+                snprintf(buf, len, "table %s %s", fam, d->table->name);
+                break;
+        case RS_MSG_CHAIN:
+                snprintf(buf, len, "chain %s in table %s %s",
+                         nftnl_chain_get_str(d->obj, NFTNL_CHAIN_NAME), fam, d->table->name);
+                break;
+        case RS_MSG_OBJ:
+                snprintf(buf, len, "object %s in table %s %s",
+                         nftnl_obj_get_str((struct nftnl_obj *) d->obj, NFTNL_OBJ_NAME), fam, d->table->name);
+                break;
+        case RS_MSG_FLOWTABLE:
+                snprintf(buf, len, "flowtable %s in table %s %s",
+                         nftnl_flowtable_get_str(d->obj, NFTNL_FLOWTABLE_NAME), fam, d->table->name);
+                break;
+        case RS_MSG_SET:
+        case RS_MSG_ELEMS:
+                snprintf(buf, len, "%s %s in table %s %s", d->kind == RS_MSG_SET ? "set" : "elements of set",
+                         nftnl_set_get_str(d->obj, NFTNL_SET_NAME), fam, d->table->name);
+                break;
+        case RS_MSG_RULE:
+                snprintf(buf, len, "rule %zu of chain %s in table %s %s", rule_index(d->table, d->obj),
+                         nftnl_rule_get_str(d->obj, NFTNL_RULE_CHAIN), fam, d->table->name);
+                break;
+        default:
+                snprintf(buf, len, "object in table %s %s", fam, d->table->name);
+        }
+}
+
+static int build(Builder *b, const Ruleset *target, const Ruleset *live,
+                 const TableRef *refs, size_t n_refs) {
+        RsMsgSink sink = {
+                .buffer = builder_buffer, .push = builder_push, .seq = builder_seq,
+                .extra_flags = NLM_F_ACK, .for_kernel = true, .userdata = b,
+        };
+        int r;
+
+        for (size_t i = 0; i < live->tables.n; i++) {
+                const RsTable *t = live->tables.items[i];
+                if (t->owned || !selected(t, refs, n_refs))
+                        continue;
+                r = add_delete(b, t);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < target->tables.n; i++) {
+                const RsTable *t = target->tables.items[i];
+                const RsTable *l = ruleset_find_table(live, t->family, t->name);
+                if (t->owned || !selected(t, refs, n_refs))
+                        continue;
+                if (l && l->owned)
+                        return -EPERM;  /* another process owns that name here */
+                b->current = t;
+                r = rstable_emit(t, &sink);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int batch_replace_tables(Nl *nl, const Ruleset *target, const Ruleset *live,
+                         const TableRef *refs, size_t n_refs, uint32_t genid,
+                         char *err, size_t errlen) {
+        Builder b = { .nl = nl };
+        NlBatchError be = {};
+        struct nlmsghdr *nlh;
+        uint32_t begin_seq;
+        int r;
+
+        b.batch = nftnl_batch_alloc(BATCH_PAGE_SIZE, RS_MSG_BUFSIZE);
+        if (!b.batch)
+                return -ENOMEM;
+
+        begin_seq = nl_next_seq(nl);
+        nlh = nftnl_batch_begin(nftnl_batch_buffer(b.batch), begin_seq);
+        if (genid != 0)
+                mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+        nftnl_batch_update(b.batch);
+        b.first_seq = b.next_seq = begin_seq + 1;
+
+        r = build(&b, target, live, refs, n_refs);
+        if (r == -EPERM)
+                snprintf(err, errlen, "a table of the same name is owned by another process here");
+        if (r < 0)
+                goto out;
+        if (b.descs.n == 0)
+                goto out;       /* nothing to do is not a transaction */
+
+        nftnl_batch_end(nftnl_batch_buffer(b.batch), b.next_seq);
+        nftnl_batch_update(b.batch);
+        /* Later seq numbers must not collide with ours. */
+        for (uint32_t s = begin_seq; s != b.next_seq; s = nl_next_seq(nl))
+                ;
+
+        r = nl_batch_send(nl, b.batch, begin_seq, b.first_seq, (uint32_t) b.descs.n, &be);
+        if (r == -ERESTART) {
+                snprintf(err, errlen, "the ruleset changed since it was read (generation %u); nothing was changed", genid);
+        } else if (r == -EPROTO && be.seq == 0) {
+                snprintf(err, errlen, "the kernel's answers to the batch were lost: the outcome is unknown, list the ruleset to see it");
+        } else if (r < 0) {
+                char what[256] = "the batch";
+                if (be.seq >= b.first_seq && be.seq - b.first_seq < b.descs.n)
+                        describe(b.descs.items[be.seq - b.first_seq], what, sizeof(what));
+                snprintf(err, errlen, "the kernel rejected %s: %s%s%s; nothing was changed", what, strerror(-r),
+                         be.message[0] ? ": " : "", be.message);
+        }
+out:
+        ptrvec_clear(&b.descs, desc_destroy);
+        nftnl_batch_free(b.batch);
+        return r;
+}
