@@ -322,10 +322,31 @@ static void copy_expr(struct nlmsghdr *out, const struct nlattr *elem) {
         mnl_attr_nest_end(out, nest);
 }
 
+/* Interval ends are dumped with "timeout 0", which the kernel refuses on them. */
+static void copy_elem(struct nlmsghdr *out, const struct nlattr *elem) {
+        const struct nlattr *a;
+        struct nlattr *nest;
+        bool end = false;
+
+        mnl_attr_for_each_nested(a, elem)
+                if (mnl_attr_get_type(a) == NFTA_SET_ELEM_FLAGS && mnl_attr_get_payload_len(a) == sizeof(uint32_t))
+                        end = ntohl(mnl_attr_get_u32(a)) & NFT_SET_ELEM_INTERVAL_END;
+        nest = mnl_attr_nest_start(out, mnl_attr_get_type(elem));
+        mnl_attr_for_each_nested(a, elem) {
+                uint16_t type = mnl_attr_get_type(a);
+                if (end && (type == NFTA_SET_ELEM_TIMEOUT || type == NFTA_SET_ELEM_EXPIRATION))
+                        continue;
+                mnl_attr_put(out, a->nla_type, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
+        }
+        mnl_attr_nest_end(out, nest);
+}
+
 /* Copy an object message without the top-level attributes of type @drop1 and
- * @drop2 (0 for none); rule expressions lose what expr_attr_dropped() says. */
+ * @drop2 (0 for none); rule expressions lose what expr_attr_dropped() says,
+ * set elements what copy_elem() drops. */
 static struct nlmsghdr *msg_copy(const struct nlmsghdr *in, uint16_t drop1, uint16_t drop2) {
         bool is_rule = (in->nlmsg_type & 0xff) == NFT_MSG_NEWRULE;
+        bool is_elems = (in->nlmsg_type & 0xff) == NFT_MSG_NEWSETELEM;
         struct nlmsghdr *out = malloc(in->nlmsg_len + 64);
         const struct nlattr *a, *e;
 
@@ -337,14 +358,19 @@ static struct nlmsghdr *msg_copy(const struct nlmsghdr *in, uint16_t drop1, uint
                 uint16_t type = mnl_attr_get_type(a);
                 if ((drop1 && type == drop1) || (drop2 && type == drop2))
                         continue;
-                if (!is_rule || type != NFTA_RULE_EXPRESSIONS) {
+                if (is_rule && type == NFTA_RULE_EXPRESSIONS) {
+                        struct nlattr *nest = mnl_attr_nest_start(out, NFTA_RULE_EXPRESSIONS);
+                        mnl_attr_for_each_nested(e, a)
+                                copy_expr(out, e);
+                        mnl_attr_nest_end(out, nest);
+                } else if (is_elems && type == NFTA_SET_ELEM_LIST_ELEMENTS) {
+                        struct nlattr *nest = mnl_attr_nest_start(out, NFTA_SET_ELEM_LIST_ELEMENTS);
+                        mnl_attr_for_each_nested(e, a)
+                                copy_elem(out, e);
+                        mnl_attr_nest_end(out, nest);
+                } else {
                         mnl_attr_put(out, a->nla_type, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
-                        continue;
                 }
-                struct nlattr *nest = mnl_attr_nest_start(out, NFTA_RULE_EXPRESSIONS);
-                mnl_attr_for_each_nested(e, a)
-                        copy_expr(out, e);
-                mnl_attr_nest_end(out, nest);
         }
         return out;
 }
@@ -450,17 +476,9 @@ static int elems_attr_cb(const struct nlattr *attr, void *data) {
         return MNL_CB_OK;
 }
 
-static int elem_normalise(struct nftnl_set_elem *e, void *userdata) {
-        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-            (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END)) {
-                nftnl_set_elem_unset(e, NFTNL_SET_ELEM_TIMEOUT);
-                nftnl_set_elem_unset(e, NFTNL_SET_ELEM_EXPIRATION);
-        }
-        return 0;
-}
-
 static int add_elems(Ruleset *rs, const struct nlmsghdr *nlh, uint32_t family) {
         const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1] = {};
+        _cleanup_free_ struct nlmsghdr *copy = NULL;
         struct nftnl_set *s;
         RsTable *t;
 
@@ -473,11 +491,11 @@ static int add_elems(Ruleset *rs, const struct nlmsghdr *nlh, uint32_t family) {
         s = rstable_find_set(t, mnl_attr_get_str(tb[NFTA_SET_ELEM_LIST_SET]));
         if (!s)
                 return -EBADMSG;
+        copy = msg_copy(nlh, 0, 0);
+        if (!copy)
+                return -ENOMEM;
         /* Appends to the set's own element list. */
-        if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
-                return -EBADMSG;
-        /* Interval ends are dumped with "timeout 0", which the kernel refuses on them. */
-        return nftnl_set_elem_foreach(s, elem_normalise, NULL) < 0 ? -EBADMSG : 0;
+        return nftnl_set_elems_nlmsg_parse(copy, s) < 0 ? -EBADMSG : 0;
 }
 
 static int add_obj(Ruleset *rs, const struct nlmsghdr *nlh, uint32_t family) {

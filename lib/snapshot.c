@@ -87,37 +87,19 @@ bool snapshot_has_magic(const void *data, size_t len) {
 
 /* ------------------------------------------------------------------ writing */
 
+/* The header holds the payload's size and CRC, and the output may be a pipe:
+ * the model is emitted twice, once to count and checksum, once to write
+ * through a small buffer. Emitting is cheap next to holding a second copy of
+ * a large ruleset in memory. */
 typedef struct Writer {
-        uint8_t *buf;
-        size_t len, cap;
+        int fd;                 /* -1 on the counting pass */
+        uint64_t len;
         uint32_t n_records;
-        int error;
+        uLong crc;
+        size_t buffered;
+        uint8_t out[256 * 1024];
         char scratch[RS_MSG_BUFSIZE];
 } Writer;
-
-static char *writer_buffer(void *userdata) {
-        Writer *w = userdata;
-        return w->scratch;
-}
-
-static int writer_push(struct nlmsghdr *nlh, RsMsgKind kind, const void *obj, void *userdata) {
-        Writer *w = userdata;
-        size_t need = MNL_ALIGN(nlh->nlmsg_len);
-
-        if (w->len + need > w->cap) {
-                size_t cap = MAX(w->cap * 2, w->len + need + 65536);
-                uint8_t *b = realloc(w->buf, cap);
-                if (!b)
-                        return -ENOMEM;
-                w->buf = b;
-                w->cap = cap;
-        }
-        memcpy(w->buf + w->len, nlh, nlh->nlmsg_len);
-        memset(w->buf + w->len + nlh->nlmsg_len, 0, need - nlh->nlmsg_len);
-        w->len += need;
-        w->n_records++;
-        return 0;
-}
 
 static int write_all(int fd, const void *data, size_t len) {
         const uint8_t *p = data;
@@ -135,22 +117,70 @@ static int write_all(int fd, const void *data, size_t len) {
         return 0;
 }
 
+static int writer_flush(Writer *w) {
+        int r = write_all(w->fd, w->out, w->buffered);
+
+        w->buffered = 0;
+        return r;
+}
+
+static char *writer_buffer(void *userdata) {
+        Writer *w = userdata;
+        return w->scratch;
+}
+
+static int writer_take(Writer *w, const struct nlmsghdr *nlh, size_t pad) {
+        static const uint8_t zeros[4] = {};
+        int r;
+
+        if (w->fd < 0) {
+                w->crc = crc32(w->crc, (const Bytef *) nlh, nlh->nlmsg_len);
+                w->crc = crc32(w->crc, zeros, (uInt) pad);
+                return 0;
+        }
+        if (w->buffered + nlh->nlmsg_len + pad > sizeof(w->out)) {
+                r = writer_flush(w);
+                if (r < 0)
+                        return r;
+        }
+        memcpy(w->out + w->buffered, nlh, nlh->nlmsg_len);
+        memset(w->out + w->buffered + nlh->nlmsg_len, 0, pad);
+        w->buffered += nlh->nlmsg_len + pad;
+        return 0;
+}
+
+static int writer_push(struct nlmsghdr *nlh, RsMsgKind kind, const void *obj, void *userdata) {
+        Writer *w = userdata;
+        size_t pad = MNL_ALIGN(nlh->nlmsg_len) - nlh->nlmsg_len;
+        int r;
+
+        w->len += nlh->nlmsg_len + pad;
+        w->n_records++;
+        r = writer_take(w, nlh, pad);
+        /* libmnl 1.0.4 leaves attribute padding as it finds it: keep the
+         * scratch buffer zeroed, so that files are deterministic and never
+         * carry stale memory. Element messages may have written past their
+         * end (a cancelled last element). */
+        memset(w->scratch, 0, kind == RS_MSG_ELEMS ? sizeof(w->scratch) : MNL_ALIGN(nlh->nlmsg_len));
+        return r;
+}
+
 int snapshot_write(int fd, const Ruleset *rs, uint64_t created_usec) {
         _cleanup_free_ Writer *w = calloc(1, sizeof(Writer));
-        uint8_t h[HEADER_SIZE] = {};
         RsMsgSink sink = { .buffer = writer_buffer, .push = writer_push };
+        uint8_t h[HEADER_SIZE] = {};
         int r;
 
         if (!w)
                 return -ENOMEM;
         sink.userdata = w;
+        w->fd = -1;
+        w->crc = crc32(0L, Z_NULL, 0);
         r = ruleset_emit(rs, &sink);
-        if (r >= 0 && w->len > SNAPSHOT_MAX_PAYLOAD)
-                r = -EFBIG;
-        if (r < 0) {
-                free(w->buf);
+        if (r < 0)
                 return r;
-        }
+        if (w->len > SNAPSHOT_MAX_PAYLOAD)
+                return -EFBIG;
 
         memcpy(h, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_LEN);
         put32(h + 8, SNAPSHOT_VERSION);
@@ -160,14 +190,19 @@ int snapshot_write(int fd, const Ruleset *rs, uint64_t created_usec) {
         put32(h + 24, w->n_records);
         put64(h + 32, created_usec);
         put64(h + 40, w->len);
-        put32(h + 48, crc(w->buf, w->len));
+        put32(h + 48, (uint32_t) w->crc);
         put32(h + 52, crc(h, 52));
-
         r = write_all(fd, h, sizeof(h));
-        if (r >= 0)
-                r = write_all(fd, w->buf, w->len);
-        free(w->buf);
-        return r;
+        if (r < 0)
+                return r;
+
+        w->fd = fd;
+        w->len = 0;
+        w->n_records = 0;
+        r = ruleset_emit(rs, &sink);
+        if (r < 0)
+                return r;
+        return writer_flush(w);
 }
 
 /* ------------------------------------------------------------------ reading */
