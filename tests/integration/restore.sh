@@ -63,6 +63,14 @@ in_netns sh -c "nft -f '$TMP/other.nft' && '$FWGUARD' restore '$TMP/snap.fwg' &&
         || fail "restore over a non-empty ruleset failed"
 same <(strip_expires < "$TMP/want.txt") <(strip_expires < "$TMP/got.txt") "restore over a different ruleset is not exact"
 
+note "timed set elements come back with their remaining time, never more"
+in_netns sh -c "nft -f '$TMP/snap.nft' && nft add element inet filter blocked '{ 192.0.2.8 timeout 10m, 192.0.2.9 timeout 2h }' &&
+                nft list ruleset > '$TMP/timed-saved.txt' && '$FWGUARD' save '$TMP/timed.fwg'" || fail "timed save"
+sleep 1.1
+in_netns sh -c "'$FWGUARD' restore '$TMP/timed.fwg' && nft list ruleset" > "$TMP/timed-restored.txt" || fail "timed restore"
+python3 "$SRCDIR/tests/tools/expires.py" "$TMP/timed-saved.txt" "$TMP/timed-restored.txt" || fail "expirations not restored"
+grep -Eq "192.0.2.9 .*timeout 2h expires 1h59m" "$TMP/timed-restored.txt" || fail "192.0.2.9 lost its own timeout: $(grep 192.0.2.9 "$TMP/timed-restored.txt")"
+
 note "restore from stdin"
 in_netns sh -c "'$FWGUARD' restore - < '$TMP/snap.fwg' && nft list ruleset" > "$TMP/got.txt" || fail "restore - failed"
 same <(strip_expires < "$TMP/want.txt") <(strip_expires < "$TMP/got.txt") "restore from stdin is not exact"
