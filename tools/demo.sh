@@ -11,54 +11,14 @@ tools/install-deps.sh
 ninja -C build >/dev/null
 FWGUARD=$PWD/build/cli/fwguard
 
-P=fwgdemo$$ W=$(mktemp -d /tmp/fwguard-demo.XXXXXX)
-SRV=${P}s CLI=${P}c
-cleanup() {
-        set +e
-        for ns in $SRV $CLI; do
-                for pid in $(ip netns pids $ns 2>/dev/null); do kill $pid; done
-        done
-        sleep 0.3
-        for ns in $SRV $CLI; do
-                for pid in $(ip netns pids $ns 2>/dev/null); do kill -9 $pid; done
-                ip netns del $ns 2>/dev/null
-        done
-        rm -rf "$W"
-}
-trap cleanup EXIT
+. tests/lib/sshenv.sh
+trap sshenv_down EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+login() { if ssh_login; then echo "new ssh login: WORKS"; else echo "new ssh login: FAILS (locked out)"; fi; }
 
 step "A server namespace with a real sshd at 192.0.2.1, a client at 192.0.2.2"
-ip netns add $SRV
-ip netns add $CLI
-ip link add ${P}v netns $SRV type veth peer name ${P}p netns $CLI
-ip -n $SRV addr add 192.0.2.1/24 dev ${P}v
-ip -n $CLI addr add 192.0.2.2/24 dev ${P}p
-for ns in $SRV $CLI; do ip -n $ns link set lo up; done
-ip -n $SRV link set ${P}v up
-ip -n $CLI link set ${P}p up
-ssh-keygen -q -t ed25519 -N '' -f "$W/host"
-ssh-keygen -q -t ed25519 -N '' -f "$W/client"
-cp "$W/client.pub" "$W/authorized_keys"
-cat > "$W/sshd_config" <<EOC
-ListenAddress 192.0.2.1
-HostKey $W/host
-PidFile $W/sshd.pid
-AuthorizedKeysFile $W/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-EOC
-ip netns exec $SRV sh -c "mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m0755 /run/sshd &&
-        exec /usr/sbin/sshd -D -e -f $W/sshd_config" > "$W/sshd.log" 2>&1 &
-for _ in $(seq 50); do [ -s "$W/sshd.pid" ] && break; sleep 0.1; done
-SSH="ip netns exec $CLI ssh -i $W/client -o IdentitiesOnly=yes -o StrictHostKeyChecking=no
-     -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=2 -o LogLevel=ERROR"
-login() { if $SSH root@192.0.2.1 true; then echo "new ssh login: WORKS"; else echo "new ssh login: FAILS (locked out)"; fi; }
-
-srv() { ip netns exec $SRV "$@"; }
+sshenv_up
+W=$SSHENV_DIR
 srv nft -f - <<'EON'
 table inet filter {
         chain input {
