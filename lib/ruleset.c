@@ -189,6 +189,8 @@ int ruleset_take_table(Ruleset *to, Ruleset *from, RsTable *t) {
 
 typedef struct RuleFix {
         uint32_t l4proto_reg;   /* register loaded by "meta l4proto", 0 if none */
+        bool bridge;            /* ebtables: the hint is the ether type instead */
+        uint32_t ethertype_reg; /* register loaded with the ether type, 0 if none */
         bool have_proto;
         uint32_t proto;
         bool proto_inv;
@@ -205,18 +207,40 @@ static int rule_fix_expr(struct nftnl_expr *e, void *data) {
                         fix->l4proto_reg = nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG);
                 else
                         fix->l4proto_reg = 0;
+        } else if (streq(name, "payload")) {
+                /* ebtables' "-p TYPE": the 2 bytes at offset 12 of the link header. */
+                if (fix->bridge && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG) &&
+                    nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_LL_HEADER &&
+                    nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET) == 12 &&
+                    nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN) == 2)
+                        fix->ethertype_reg = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG);
+                else
+                        fix->ethertype_reg = 0;
         } else if (streq(name, "cmp")) {
                 uint32_t len = 0, op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
+                uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG);
                 const uint8_t *d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+                bool eq_or_neq = op == NFT_CMP_EQ || op == NFT_CMP_NEQ;
 
                 if (fix->l4proto_reg != 0 && d && len == 1 &&
-                    nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG) == fix->l4proto_reg &&
-                    (op == NFT_CMP_EQ || op == NFT_CMP_NEQ) && !fix->have_proto) {
+                    sreg == fix->l4proto_reg && eq_or_neq && !fix->have_proto) {
                         fix->have_proto = true;
                         fix->proto = d[0];
                         fix->proto_inv = op == NFT_CMP_NEQ;
                 }
+                /* The kernel hands the hint to ebtables matches as the
+                 * __be16 ethproto: the value's bytes in packet order. */
+                if (fix->ethertype_reg != 0 && d && len == 2 &&
+                    sreg == fix->ethertype_reg && eq_or_neq && !fix->have_proto) {
+                        uint16_t be;
+
+                        memcpy(&be, d, sizeof(be));
+                        fix->have_proto = true;
+                        fix->proto = be;
+                        fix->proto_inv = op == NFT_CMP_NEQ;
+                }
                 fix->l4proto_reg = 0;
+                fix->ethertype_reg = 0;
         } else if (streq(name, "match") || streq(name, "target")) {
                 fix->has_compat = true;
         }
@@ -224,10 +248,11 @@ static int rule_fix_expr(struct nftnl_expr *e, void *data) {
 }
 
 /* xtables matches check the rule's protocol at load time (a "tcp" match needs
- * -p tcp). The kernel does not dump the NFTA_RULE_COMPAT hint that iptables-nft
- * sent; rebuild it from the rule's own "meta l4proto" comparison. */
+ * -p tcp, ebtables' "ip" match needs -p IPv4). The kernel does not dump the
+ * NFTA_RULE_COMPAT hint that iptables-nft and ebtables-nft sent; rebuild it
+ * from the rule's own "meta l4proto" (bridge: ether type) comparison. */
 static void rule_normalise(struct nftnl_rule *r) {
-        RuleFix fix = {};
+        RuleFix fix = { .bridge = nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_BRIDGE };
 
         nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
         nftnl_rule_unset(r, NFTNL_RULE_POSITION);
@@ -296,6 +321,24 @@ static bool expr_attr_dropped(const char *expr, const struct nlattr *data, const
         return false;
 }
 
+/* A quota at or over its limit is dumped with NFT_QUOTA_F_DEPLETED, a flag
+ * the kernel refuses on input (EINVAL); it sets it again itself. */
+static uint32_t quota_flags_for_input(uint32_t flags) {
+        return flags & ~(uint32_t) NFT_QUOTA_F_DEPLETED;
+}
+
+static void copy_expr(struct nlmsghdr *out, const struct nlattr *elem);
+
+/* A nest of expressions (NFTA_*_EXPRESSIONS), each copied by copy_expr(). */
+static void copy_expr_list(struct nlmsghdr *out, const struct nlattr *list) {
+        const struct nlattr *e;
+        struct nlattr *nest = mnl_attr_nest_start(out, mnl_attr_get_type(list));
+
+        mnl_attr_for_each_nested(e, list)
+                copy_expr(out, e);
+        mnl_attr_nest_end(out, nest);
+}
+
 static void copy_expr(struct nlmsghdr *out, const struct nlattr *elem) {
         const struct nlattr *a, *x, *data = NULL;
         const char *name = "";
@@ -314,9 +357,21 @@ static void copy_expr(struct nlmsghdr *out, const struct nlattr *elem) {
                         continue;
                 }
                 struct nlattr *dn = mnl_attr_nest_start(out, NFTA_EXPR_DATA);
-                mnl_attr_for_each_nested(x, data)
-                        if (!expr_attr_dropped(name, data, x))
+                mnl_attr_for_each_nested(x, data) {
+                        uint16_t type = mnl_attr_get_type(x);
+
+                        if (expr_attr_dropped(name, data, x))
+                                continue;
+                        if (streq(name, "quota") && type == NFTA_QUOTA_FLAGS &&
+                            mnl_attr_get_payload_len(x) == sizeof(uint32_t))
+                                mnl_attr_put_u32(out, x->nla_type, htonl(quota_flags_for_input(ntohl(mnl_attr_get_u32(x)))));
+                        else if (streq(name, "dynset") && type == NFTA_DYNSET_EXPR)
+                                copy_expr(out, x);
+                        else if (streq(name, "dynset") && type == NFTA_DYNSET_EXPRESSIONS)
+                                copy_expr_list(out, x);
+                        else
                                 mnl_attr_put(out, x->nla_type, mnl_attr_get_payload_len(x), mnl_attr_get_payload(x));
+                }
                 mnl_attr_nest_end(out, dn);
         }
         mnl_attr_nest_end(out, nest);
@@ -336,7 +391,12 @@ static void copy_elem(struct nlmsghdr *out, const struct nlattr *elem) {
                 uint16_t type = mnl_attr_get_type(a);
                 if (end && (type == NFTA_SET_ELEM_TIMEOUT || type == NFTA_SET_ELEM_EXPIRATION))
                         continue;
-                mnl_attr_put(out, a->nla_type, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
+                if (type == NFTA_SET_ELEM_EXPR)
+                        copy_expr(out, a);
+                else if (type == NFTA_SET_ELEM_EXPRESSIONS)
+                        copy_expr_list(out, a);
+                else
+                        mnl_attr_put(out, a->nla_type, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
         }
         mnl_attr_nest_end(out, nest);
 }
@@ -439,6 +499,13 @@ fail:
         return r;
 }
 
+/* The set's expression templates (a "quota over 0 bytes" dumps as depleted). */
+static int set_expr_normalise(struct nftnl_expr *e, void *userdata) {
+        if (streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "quota") && nftnl_expr_is_set(e, NFTNL_EXPR_QUOTA_FLAGS))
+                nftnl_expr_set_u32(e, NFTNL_EXPR_QUOTA_FLAGS, quota_flags_for_input(nftnl_expr_get_u32(e, NFTNL_EXPR_QUOTA_FLAGS)));
+        return 0;
+}
+
 static int add_set(Ruleset *rs, const struct nlmsghdr *nlh, uint32_t family) {
         struct nftnl_set *s = nftnl_set_alloc();
         RsTable *t;
@@ -455,6 +522,7 @@ static int add_set(Ruleset *rs, const struct nlmsghdr *nlh, uint32_t family) {
                 goto fail;
         nftnl_set_unset(s, NFTNL_SET_HANDLE);
         nftnl_set_unset(s, NFTNL_SET_ID);
+        nftnl_set_expr_foreach(s, set_expr_normalise, NULL);
         r = ptrvec_push(&t->sets, s);
         if (r >= 0)
                 return 0;
@@ -515,6 +583,8 @@ static int add_obj(Ruleset *rs, const struct nlmsghdr *nlh, uint32_t family) {
         t = lookup_table(rs, family, nftnl_obj_get_str(o, NFTNL_OBJ_TABLE));
         if (!t || !valid_name(obj_name(o)) || !nftnl_obj_is_set(o, NFTNL_OBJ_TYPE))
                 goto fail;
+        if (nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_QUOTA && nftnl_obj_is_set(o, NFTNL_OBJ_QUOTA_FLAGS))
+                nftnl_obj_set_u32(o, NFTNL_OBJ_QUOTA_FLAGS, quota_flags_for_input(nftnl_obj_get_u32(o, NFTNL_OBJ_QUOTA_FLAGS)));
         /* Names are unique per object type. */
         for (size_t i = 0; i < t->objs.n; i++)
                 if (streq(obj_name(t->objs.items[i]), obj_name(o)) &&
