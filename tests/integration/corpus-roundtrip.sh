@@ -8,7 +8,7 @@
 # namespace the snapshot is restored with `fwguard restore` and listed again.
 # The listings must be identical, counters included, with only the remaining
 # time of timed set elements ("expires ...") stripped:
-#   - nft list ruleset
+#   - nft list ruleset (and what it warns on stderr)
 #   - iptables-nft-save -c, ip6tables-nft-save -c, arptables-nft-save -c and
 #     ebtables-nft-save -c (empty when the case made no such table; their
 #     "#" comment and date lines are dropped)
@@ -60,7 +60,8 @@ done
 # list_all PREFIX: every listing that must survive the round trip.
 list_all() {
         local p=$1 t
-        nft list ruleset >"$p.nft"
+        # nft's warnings ("table ... is managed by iptables-nft") count too.
+        nft list ruleset >"$p.nft" 2>"$p.nft-warnings"
         for t in iptables ip6tables arptables ebtables; do
                 # The rc is part of the result: a table that iptables
                 # cannot read must stay unreadable, not become readable.
@@ -101,6 +102,7 @@ note "$(basename "$CASE"): $(grep -c '' "$TMP/saved.nft") lines of nft listing, 
 strip_expires <"$TMP/saved.nft" >"$TMP/saved.cmp"
 strip_expires <"$TMP/restored.nft" >"$TMP/restored.cmp"
 same "$TMP/saved.cmp" "$TMP/restored.cmp" "nft list ruleset differs after the round trip"
+same "$TMP/saved.nft-warnings" "$TMP/restored.nft-warnings" "nft list ruleset warns differently after the round trip"
 for t in iptables ip6tables arptables ebtables; do
         same "$TMP/saved.$t" "$TMP/restored.$t" "$t-nft-save -c differs after the round trip"
 done
