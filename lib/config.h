@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* config.h — the settings file /etc/fwguard/fwguard.conf */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "macro.h"
+
+/* Outside lib/, include this as "lib/config.h": a plain "config.h" finds the
+ * build's generated config.h first. */
+
+#define CONFIG_PATH_DEFAULT "/etc/fwguard/fwguard.conf"
+
+/* An IPv4 or IPv6 network; a single address has the full prefix length. */
+typedef struct ConfigAddr {
+        int family;             /* AF_INET or AF_INET6 */
+        union {
+                struct in_addr in;
+                struct in6_addr in6;
+        } addr;
+        unsigned prefixlen;
+} ConfigAddr;
+
+typedef struct ConfigPorts {
+        uint16_t *items;
+        size_t n;
+} ConfigPorts;
+
+typedef struct ConfigAddrs {
+        ConfigAddr *items;
+        size_t n;
+} ConfigAddrs;
+
+typedef struct Config {
+        char *path;                     /* the file that was read; NULL: defaults only */
+
+        /* [guard] */
+        ConfigPorts ssh_ports;          /* guarded in addition to the discovered ones */
+        ConfigAddrs sources;            /* networks the guard accepts; empty: any */
+        ConfigAddrs probe_addresses;    /* pre-flight source without an admin address */
+
+        /* [sandbox] */
+        unsigned sandbox_timeout_sec;
+        unsigned sandbox_memory_mb;
+
+        /* [admin] */
+        char *admin_group;              /* NULL: root only (root always is an admin) */
+} Config;
+
+/* A Config holding the defaults. */
+int config_new(Config **ret);
+
+/* Read @path (NULL: CONFIG_PATH_DEFAULT). A missing file gives the defaults
+ * and is not an error (->path stays NULL). A bad line returns -EINVAL, and
+ * @err (may be NULL) says "PATH:LINE: what is wrong" for the first one. */
+int config_load(const char *path, Config **ret, char *err, size_t errlen);
+
+Config *config_free(Config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
