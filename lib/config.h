@@ -9,9 +9,6 @@
 
 #include "macro.h"
 
-/* Outside lib/, include this as "lib/config.h": a plain "config.h" finds the
- * build's generated config.h first. */
-
 #define CONFIG_PATH_DEFAULT "/etc/fwguard/fwguard.conf"
 
 /* An IPv4 or IPv6 network; a single address has the full prefix length. */

@@ -9,8 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* "lib/config.h": a plain "config.h" is the build's generated header. */
-#include "lib/config.h"
+#include "config.h"
 #include "macro.h"
 
 #define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
