@@ -47,6 +47,7 @@ typedef struct Builder {
         uint32_t first_seq, next_seq;
         PtrVec descs;           /* MsgDesc *, one per message */
         const RsTable *current;
+        uintptr_t zeroed_from, zeroed_to;
 } Builder;
 
 static void desc_destroy(void *p) { free(p); }
@@ -98,9 +99,25 @@ void table_refs_free(TableRef *refs, size_t n) {
         free(refs);
 }
 
-static char *builder_buffer(void *userdata) {
-        Builder *b = userdata;
-        return nftnl_batch_buffer(b->batch);
+/* Where the next message goes. Batch pages come from malloc() and libmnl
+ * 1.0.4 leaves attribute padding as it finds it: zero the room ahead of the
+ * writer, each byte once per page, so no stale memory reaches the kernel.
+ * A page always has RS_MSG_BUFSIZE of room past its last message start. */
+static char *builder_buffer(Builder *b) {
+        char *p = nftnl_batch_buffer(b->batch);
+        uintptr_t at = (uintptr_t) p, end = at + RS_MSG_BUFSIZE;
+
+        if (at < b->zeroed_from || at > b->zeroed_to)
+                b->zeroed_from = b->zeroed_to = at;     /* a new page */
+        if (end > b->zeroed_to) {
+                memset((char *) b->zeroed_to, 0, end - b->zeroed_to);
+                b->zeroed_to = end;
+        }
+        return p;
+}
+
+static char *sink_buffer(void *userdata) {
+        return builder_buffer(userdata);
 }
 
 static uint32_t builder_seq(void *userdata) {
@@ -131,7 +148,7 @@ static int builder_push(struct nlmsghdr *nlh, RsMsgKind kind, const void *obj, v
 static int add_delete(Builder *b, const RsTable *t) {
         struct nlmsghdr *nlh;
 
-        nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->batch), NFT_MSG_DELTABLE, (uint16_t) t->family,
+        nlh = nftnl_nlmsg_build_hdr(builder_buffer(b), NFT_MSG_DELTABLE, (uint16_t) t->family,
                                     NLM_F_ACK, b->next_seq++);
         mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->name);
         b->current = t;
@@ -202,7 +219,7 @@ static void describe(const MsgDesc *d, char *buf, size_t len) {
 static int build(Builder *b, const Ruleset *target, const Ruleset *live,
                  const TableRef *refs, size_t n_refs) {
         RsMsgSink sink = {
-                .buffer = builder_buffer, .push = builder_push, .seq = builder_seq,
+                .buffer = sink_buffer, .push = builder_push, .seq = builder_seq,
                 .extra_flags = NLM_F_ACK, .for_kernel = true, .userdata = b,
         };
         int r;
@@ -244,7 +261,7 @@ int batch_replace_tables(Nl *nl, const Ruleset *target, const Ruleset *live,
                 return -ENOMEM;
 
         begin_seq = nl_next_seq(nl);
-        nlh = nftnl_batch_begin(nftnl_batch_buffer(b.batch), begin_seq);
+        nlh = nftnl_batch_begin(builder_buffer(&b), begin_seq);
         if (genid != 0)
                 mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
         nftnl_batch_update(b.batch);
@@ -258,7 +275,7 @@ int batch_replace_tables(Nl *nl, const Ruleset *target, const Ruleset *live,
         if (b.descs.n == 0)
                 goto out;       /* nothing to do is not a transaction */
 
-        nftnl_batch_end(nftnl_batch_buffer(b.batch), b.next_seq);
+        nftnl_batch_end(builder_buffer(&b), b.next_seq);
         nftnl_batch_update(b.batch);
         /* Later seq numbers must not collide with ours. */
         for (uint32_t s = begin_seq; s != b.next_seq; s = nl_next_seq(nl))

@@ -7,7 +7,7 @@ need_root
 HOLDER="$BUILDDIR/tests/integration/owner-holder"
 
 # One namespace, kept by a sleeping process; the holder owns "inet owned".
-unshare --net sleep 300 & NSPID=$!
+NSPID=$(netns_holder) || fail "no namespace"
 at_exit "kill $NSPID"
 ns() { nsenter -t "$NSPID" -n -- "$@"; }
 mkfifo "$TMP/hold"

@@ -41,3 +41,22 @@ strip_expires() { sed -E 's/ expires [0-9dhms]+//g'; }
 
 # Compare two files, showing the difference on failure.
 same() { diff -u "$1" "$2" >&2 || fail "${3:-$1 and $2 differ}"; }
+
+# A network namespace kept alive by a sleeping process: prints the pid once
+# the namespace really is a new one. unshare runs after fork(), so using the
+# pid at once could race nsenter into the host's namespace.
+netns_holder() {
+        local pid host
+        unshare --net sleep 600 > /dev/null 2>&1 &
+        pid=$!
+        host=$(readlink /proc/self/ns/net)
+        for _ in $(seq 250); do
+                if [ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" != "$host" ]; then
+                        echo "$pid"
+                        return 0
+                fi
+                sleep 0.02
+        done
+        kill "$pid"
+        return 1
+}
