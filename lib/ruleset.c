@@ -39,6 +39,7 @@
 
 #include "macro.h"
 #include "nl.h"
+#include "nlschema.h"
 #include "ruleset.h"
 
 #ifndef NFT_TABLE_F_PERSIST
@@ -280,28 +281,6 @@ static int msg_family(const struct nlmsghdr *nlh, uint32_t *ret) {
         if (!family_name(nfg->nfgen_family))
                 return -EBADMSG;
         *ret = nfg->nfgen_family;
-        return 0;
-}
-
-/* Every attribute flagged nested must lie inside its parent, down to the
- * leaves; libnftnl checks the levels it parses, this checks all of them. */
-static int check_attrs(const struct nlattr *start, size_t len, unsigned depth) {
-        const struct nlattr *a = start;
-        int rem = (int) len;
-
-        if (depth > 16)
-                return -EBADMSG;
-        while (rem >= (int) sizeof(struct nlattr)) {
-                if (a->nla_len < sizeof(struct nlattr) || a->nla_len > rem)
-                        return -EBADMSG;
-                if (a->nla_type & NLA_F_NESTED) {
-                        int r = check_attrs(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a), depth + 1);
-                        if (r < 0)
-                                return r;
-                }
-                rem -= (int) MNL_ALIGN(a->nla_len);
-                a = (const struct nlattr *) ((const char *) a + MNL_ALIGN(a->nla_len));
-        }
         return 0;
 }
 
@@ -655,8 +634,7 @@ int ruleset_add_msg(Ruleset *rs, const struct nlmsghdr *nlh) {
         r = msg_family(nlh, &family);
         if (r < 0)
                 return r;
-        r = check_attrs(mnl_nlmsg_get_payload_offset(nlh, sizeof(struct nfgenmsg)),
-                        nlh->nlmsg_len - mnl_nlmsg_size(sizeof(struct nfgenmsg)), 0);
+        r = nlschema_validate(nlh);
         if (r < 0)
                 return r;
 

@@ -40,9 +40,16 @@
 #include <zlib.h>
 
 #include "macro.h"
+#include "nlschema.h"
 #include "snapshot.h"
 
 #define HEADER_SIZE 56
+/* Records are at most half the buffer the model is emitted into: an object
+ * read from a record is emitted again in hardly more bytes than the record
+ * (a set gains its id, a rule its compat protocol), so whatever a snapshot
+ * holds fits that buffer when it is restored or saved again. The writer's
+ * largest records, element lists, stop at one attribute's 64 KiB. */
+#define RECORD_MAX (RS_MSG_BUFSIZE / 2)
 #define FLAG_BIG_ENDIAN 0x1u
 #define KNOWN_FLAGS FLAG_BIG_ENDIAN
 
@@ -99,6 +106,7 @@ typedef struct Writer {
         size_t buffered;
         uint8_t out[256 * 1024];
         char scratch[RS_MSG_BUFSIZE];
+        uint8_t record[RECORD_MAX];     /* the scratch message as the reader wants it */
 } Writer;
 
 static int write_all(int fd, const void *data, size_t len) {
@@ -151,12 +159,21 @@ static int writer_take(Writer *w, const struct nlmsghdr *nlh, size_t pad) {
 
 static int writer_push(struct nlmsghdr *nlh, RsMsgKind kind, const void *obj, void *userdata) {
         Writer *w = userdata;
-        size_t pad = MNL_ALIGN(nlh->nlmsg_len) - nlh->nlmsg_len;
+        struct nlmsghdr *rec = (struct nlmsghdr *) w->record;
+        size_t pad;
         int r;
 
-        w->len += nlh->nlmsg_len + pad;
-        w->n_records++;
-        r = writer_take(w, nlh, pad);
+        /* libnftnl's builders leave some strings without their NUL, which the
+         * reader refuses: libnftnl would read past them. */
+        r = nlschema_normalise(nlh, w->record, sizeof(w->record));
+        if (r >= 0) {
+                pad = MNL_ALIGN(rec->nlmsg_len) - rec->nlmsg_len;
+                w->len += rec->nlmsg_len + pad;
+                w->n_records++;
+                r = writer_take(w, rec, pad);
+        } else if (r == -ENOBUFS) {
+                r = -EFBIG;
+        }
         /* libmnl 1.0.4 leaves attribute padding as it finds it: keep the
          * scratch buffer zeroed, so that files are deterministic and never
          * carry stale memory. Element messages may have written past their
@@ -285,7 +302,8 @@ int snapshot_parse(const void *data, size_t len, Ruleset **ret, SnapshotInfo *re
 
                 if (rest < sizeof(struct nlmsghdr) ||
                     nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)) ||
-                    nlh->nlmsg_len > rest || MNL_ALIGN(nlh->nlmsg_len) > rest)
+                    nlh->nlmsg_len > rest || MNL_ALIGN(nlh->nlmsg_len) > rest ||
+                    nlh->nlmsg_len > RECORD_MAX)
                         return fail(err, errlen, "record %u at offset %zu: bad length", n + 1, off);
                 if (n == info.n_records)
                         return fail(err, errlen, "more records than the header's %u", info.n_records);
