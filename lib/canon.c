@@ -97,7 +97,7 @@ int canon_key_cmp(const CanonKey *a, const CanonKey *b) {
 bool canon_key_equal(const CanonKey *a, const CanonKey *b) {
         if (!a || !b)
                 return a == b;
-        return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+        return a->len == b->len && memcmp_safe(a->data, b->data, a->len) == 0;
 }
 
 static void *buf_grow(Buf *b, size_t n) {

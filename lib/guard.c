@@ -595,13 +595,13 @@ int guard_chain(RsTable *t, struct nftnl_chain *c, const uint16_t *ports, size_t
         }
 
         k = 0;
-        memcpy(items, t->rules.items, start * sizeof(void *));
+        memcpy_safe(items, t->rules.items, start * sizeof(void *));
         k += start;
-        memcpy(items + k, want.items, want.n * sizeof(void *));
+        memcpy_safe(items + k, want.items, want.n * sizeof(void *));
         k += want.n;
-        memcpy(items + k, keep.items, keep.n * sizeof(void *));
+        memcpy_safe(items + k, keep.items, keep.n * sizeof(void *));
         k += keep.n;
-        memcpy(items + k, t->rules.items + end, (t->rules.n - end) * sizeof(void *));
+        memcpy_safe(items + k, t->rules.items + end, (t->rules.n - end) * sizeof(void *));
         for (size_t j = 0; j < old.n; j++)
                 if (old.items[j])
                         nftnl_rule_free(old.items[j]);

@@ -55,3 +55,13 @@ static inline bool streq_ptr(const char *a, const char *b) {
         return strcmp(a, b) == 0;
 }
 #define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* memcpy()/memcmp() with a zero length may still not take NULL (the C
+ * standard says so, and UBSan checks it): empty arrays are often NULL. */
+static inline void *memcpy_safe(void *dst, const void *src, size_t n) {
+        return n ? memcpy(dst, src, n) : dst;
+}
+
+static inline int memcmp_safe(const void *a, const void *b, size_t n) {
+        return n ? memcmp(a, b, n) : 0;
+}

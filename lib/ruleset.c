@@ -839,3 +839,58 @@ int ruleset_emit(const Ruleset *rs, const RsMsgSink *sink) {
         }
         return 0;
 }
+
+/* ------------------------------------------------------------------ copy */
+
+typedef struct Copier {
+        Ruleset *rs;
+        char scratch[RS_MSG_BUFSIZE];
+        char norm[RS_MSG_BUFSIZE];
+} Copier;
+
+static char *copier_buffer(void *userdata) {
+        Copier *c = userdata;
+        return c->scratch;
+}
+
+static int copier_push(struct nlmsghdr *nlh, RsMsgKind kind, const void *obj, void *userdata) {
+        Copier *c = userdata;
+        int r = nlschema_normalise(nlh, c->norm, sizeof(c->norm));
+
+        /* The scratch buffer must stay zeroed: libmnl leaves padding as it finds it. */
+        memset(c->scratch, 0, kind == RS_MSG_ELEMS ? sizeof(c->scratch) : MNL_ALIGN(nlh->nlmsg_len));
+        return r < 0 ? r : ruleset_add_msg(c->rs, (const struct nlmsghdr *) c->norm);
+}
+
+int ruleset_copy(const Ruleset *src, Ruleset **ret) {
+        _cleanup_free_ Copier *c = calloc(1, sizeof(Copier));
+        _cleanup_(ruleset_freep) Ruleset *rs = NULL;
+        RsMsgSink sink = { .buffer = copier_buffer, .push = copier_push };
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        r = ruleset_new(&rs);
+        if (r < 0)
+                return r;
+        c->rs = rs;
+        sink.userdata = c;
+        r = ruleset_emit(src, &sink);
+        if (r < 0)
+                return r;
+        rs->genid = src->genid;
+        *ret = TAKE_PTR(rs);
+        return 0;
+}
+
+int ruleset_drop_table(Ruleset *rs, RsTable *t) {
+        for (size_t i = 0; i < rs->tables.n; i++) {
+                if (rs->tables.items[i] != t)
+                        continue;
+                memmove(&rs->tables.items[i], &rs->tables.items[i + 1], (rs->tables.n - i - 1) * sizeof(void *));
+                rs->tables.n--;
+                rstable_free(t);
+                return 0;
+        }
+        return -ENOENT;
+}

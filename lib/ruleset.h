@@ -58,6 +58,13 @@ int ruleset_add_msg(Ruleset *rs, const struct nlmsghdr *nlh);
  * consistent: it is retried if the generation id moved during it. */
 int ruleset_dump(Nl *nl, Ruleset **ret);
 
+/* A deep copy, made by emitting @src and reading it back: exact, and through
+ * the same validated path as everything else. */
+int ruleset_copy(const Ruleset *src, Ruleset **ret);
+
+/* Remove table @t from @rs and free it. */
+int ruleset_drop_table(Ruleset *rs, RsTable *t);
+
 /* Move table @t out of @from into @to (both models lose/gain ownership). */
 int ruleset_take_table(Ruleset *to, Ruleset *from, RsTable *t);
 

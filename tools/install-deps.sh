@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
         meson ninja-build pkg-config gcc clang python3
-        libnftnl-dev libmnl-dev libnftables-dev libsystemd-dev zlib1g-dev libinih-dev
+        libnftnl-dev libmnl-dev libnftables-dev libsystemd-dev zlib1g-dev libinih-dev libjansson-dev
         nftables iptables ufw iproute2 util-linux openssh-server openssh-client
         scdoc
 )
