@@ -1597,6 +1597,11 @@ void probe_result_free(ProbeResult *r) {
         *r = (ProbeResult) {};
 }
 
+uint64_t probe_budget_ms(unsigned timeout_ms) {
+        /* links_up() and the wait for the addresses each have LINK_UP_TIMEOUT_MS. */
+        return (uint64_t) (timeout_ms ? timeout_ms : PROBE_TIMEOUT_MS_DEFAULT) + 2 * LINK_UP_TIMEOUT_MS;
+}
+
 int probe_run(const ProbeRequest *req, ProbeResult *ret) {
         _cleanup_(probe_done) Probe p = {
                 .req = req, .srv_ns = -1, .cli_ns = -1,

@@ -96,6 +96,11 @@ typedef struct ProbeResult {
  * untouched and @req->err saying what went wrong. */
 int probe_run(const ProbeRequest *req, ProbeResult *ret);
 
+/* The longest probe_run() waits in all with this @timeout_ms (0: the default):
+ * the exchange, plus its bounded waits for links and addresses to be ready.
+ * Netlink round trips and process start-up come on top. */
+uint64_t probe_budget_ms(unsigned timeout_ms);
+
 /* Free what probe_run() put into @r and zero it; NULL is fine. Usable as
  * _cleanup_(probe_result_free) ProbeResult r = {}. */
 void probe_result_free(ProbeResult *r);

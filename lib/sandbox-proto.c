@@ -17,6 +17,8 @@
 #include <sys/uio.h>
 
 #include "macro.h"
+#include "probe.h"
+#include "ruleset.h"
 #include "sandbox-proto.h"
 
 typedef struct MsgSpec {
@@ -29,6 +31,8 @@ static const MsgSpec specs[_SANDBOX_MSG_MAX] = {
         [SANDBOX_MSG_RESULT]   = { sizeof(SandboxMsgResult), 1 },
         [SANDBOX_MSG_REJECTED] = { offsetof(SandboxMsgText, text), 0 },
         [SANDBOX_MSG_FAILED]   = { offsetof(SandboxMsgText, text), 0 },
+        [SANDBOX_MSG_PROBE]    = { sizeof(SandboxMsgProbe), 1 },
+        [SANDBOX_MSG_PROBED]   = { offsetof(SandboxMsgProbed, ports), 0 },
 };
 
 static bool is_text(uint32_t type) {
@@ -38,7 +42,11 @@ static bool is_text(uint32_t type) {
 size_t sandbox_msg_size(const SandboxMsg *msg) {
         size_t n = specs[msg->type].size;
 
-        return is_text(msg->type) ? n + msg->text.len : n;
+        if (is_text(msg->type))
+                return n + msg->text.len;
+        if (msg->type == SANDBOX_MSG_PROBED)
+                return n + (size_t) msg->probed.n_ports * sizeof(SandboxProbePort);
+        return n;
 }
 
 int sandbox_msg_send(int sock, const SandboxMsg *msg, const int *fds, size_t n_fds) {
@@ -71,13 +79,204 @@ int sandbox_msg_send(int sock, const SandboxMsg *msg, const int *fds, size_t n_f
         return (size_t) n == iov.iov_len ? 0 : -EMSGSIZE;
 }
 
-bool sandbox_display_name_valid(const char *s) {
-        size_t len = strnlen(s, SANDBOX_NAME_MAX);
+/* 1..@size-1 bytes and a NUL, none of them a control character or in @refused. */
+static bool clean_string(const char *s, size_t size, const char *refused) {
+        size_t len = strnlen(s, size);
 
-        if (len == 0 || len == SANDBOX_NAME_MAX)
+        if (len == 0 || len == size)
                 return false;
         for (size_t i = 0; i < len; i++)
-                if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+                if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f || strchr(refused, s[i]))
+                        return false;
+        return true;
+}
+
+bool sandbox_display_name_valid(const char *s) {
+        return clean_string(s, SANDBOX_NAME_MAX, "");
+}
+
+bool sandbox_ifname_valid(const char *s) {
+        /* The kernel's dev_valid_name(), and quotes for nft text. */
+        return clean_string(s, IFNAMSIZ, "/: \"\\") && !streq(s, ".") && !streq(s, "..");
+}
+
+void sandbox_addr_pack(const ProbeAddr *a, SandboxMsgAddr *ret) {
+        *ret = (SandboxMsgAddr) { .family = (uint32_t) a->family };
+        memcpy(ret->addr, a->family == AF_INET ? (const void *) &a->in : (const void *) &a->in6,
+               a->family == AF_INET ? sizeof(a->in) : sizeof(a->in6));
+}
+
+void sandbox_addr_unpack(const SandboxMsgAddr *a, ProbeAddr *ret) {
+        *ret = (ProbeAddr) { .family = (int) a->family };
+        if (a->family == AF_INET)
+                memcpy(&ret->in, a->addr, sizeof(ret->in));
+        else
+                memcpy(&ret->in6, a->addr, sizeof(ret->in6));
+}
+
+static bool addr_valid(const SandboxMsgAddr *a) {
+        static const uint8_t zero[sizeof(a->addr)];
+
+        if (a->family == AF_INET)
+                return memcmp(a->addr + 4, zero, sizeof(a->addr) - 4) == 0;
+        return a->family == AF_INET6;
+}
+
+const char *sandbox_msg_probe_check(const SandboxMsgProbe *m) {
+        if (!sandbox_ifname_valid(m->host_if))
+                return "the interface name is empty, too long, or has characters an interface name cannot have";
+        if (!addr_valid(&m->server) || !addr_valid(&m->client) || m->server.family != m->client.family)
+                return "the server and client addresses are not two addresses of one family, IPv4 or IPv6";
+        if (memcmp(m->server.addr, m->client.addr, sizeof(m->server.addr)) == 0)
+                return "the server and client addresses are the same";
+        if (m->n_ports == 0 || m->n_ports > SANDBOX_PROBE_PORTS_MAX)
+                return "the probe takes 1 to " STRINGIFY(SANDBOX_PROBE_PORTS_MAX) " ports";
+        if (m->timeout_ms == 0 || m->timeout_ms > SANDBOX_PROBE_TIMEOUT_MS_MAX)
+                return "the probe's timeout is not 1 to " STRINGIFY(SANDBOX_PROBE_TIMEOUT_MS_MAX) " ms";
+        for (uint32_t i = 0; i < SANDBOX_PROBE_PORTS_MAX; i++) {
+                if (i >= m->n_ports) {
+                        if (m->ports[i] != 0)
+                                return "the request has ports beyond its port count";
+                        continue;
+                }
+                if (m->ports[i] == 0)
+                        return "port 0 cannot be probed";
+                for (uint32_t j = 0; j < i; j++)
+                        if (m->ports[j] == m->ports[i])
+                                return "a port is named twice";
+        }
+        return NULL;
+}
+
+/* The strings of a port, for packing, unpacking and checking alike. */
+typedef struct PortString {
+        size_t wire;            /* offset of the char array in SandboxProbePort */
+        size_t size;            /* its size */
+        size_t field;           /* offset of the char * in ProbePort */
+        uint32_t bit;           /* SANDBOX_PROBE_HAS_*, 0: always set */
+        bool cut;               /* may be cut when too long */
+} PortString;
+
+#define PORT_STRING(name, sz, b, c) \
+        { offsetof(SandboxProbePort, name), sz, offsetof(ProbePort, name), b, c }
+static const PortString port_strings[] = {
+        PORT_STRING(table, SANDBOX_PROBE_NAME_MAX, SANDBOX_PROBE_HAS_TABLE, false),
+        PORT_STRING(chain, SANDBOX_PROBE_NAME_MAX, SANDBOX_PROBE_HAS_CHAIN, false),
+        PORT_STRING(base_chain, SANDBOX_PROBE_NAME_MAX, SANDBOX_PROBE_HAS_BASE_CHAIN, false),
+        PORT_STRING(rule, SANDBOX_PROBE_RULE_MAX, SANDBOX_PROBE_HAS_RULE, true),
+        PORT_STRING(redirect, SANDBOX_PROBE_REDIRECT_MAX, SANDBOX_PROBE_HAS_REDIRECT, false),
+        PORT_STRING(message, SANDBOX_PROBE_MESSAGE_MAX, 0, true),
+};
+#undef PORT_STRING
+
+static char *wire_string(const SandboxProbePort *p, const PortString *f) {
+        return (char *) p + f->wire;
+}
+
+static char **field_string(const ProbePort *p, const PortString *f) {
+        return (char **) ((char *) p + f->field);
+}
+
+static bool has_string(const SandboxProbePort *p, const PortString *f) {
+        return f->bit == 0 || (p->present & f->bit);
+}
+
+/* Copy @s into @dst: whole, or cut to "...", never inside a UTF-8 sequence. */
+static int put_string(char *dst, size_t size, const char *s, bool cut) {
+        size_t len = strlen(s);
+
+        if (len >= size && !cut)
+                return -EINVAL;
+        if (len >= size) {
+                len = size - sizeof("...");
+                while (len > 0 && ((unsigned char) s[len] & 0xc0) == 0x80)
+                        len--;
+                memcpy(dst + len, "...", sizeof("..."));
+        } else
+                dst[len] = '\0';
+        memcpy(dst, s, len);
+        return 0;
+}
+
+int sandbox_probe_port_pack(const ProbePort *p, SandboxProbePort *ret) {
+        SandboxProbePort o = {
+                .handle = p->handle, .port = p->port,
+                .ok = p->ok, .connected = p->connected, .existing_server = p->existing_server,
+                .answer = p->answer, .reject = p->reject, .guard_fixable = p->guard_fixable,
+                .verdict = p->verdict, .packet = p->packet, .error = p->error, .family = p->family,
+        };
+
+        if (!p->message || !*p->message)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(port_strings); i++) {
+                const PortString *f = &port_strings[i];
+                const char *s = *field_string(p, f);
+
+                if (!s)
+                        continue;
+                o.present |= f->bit;
+                if (put_string(wire_string(&o, f), f->size, s, f->cut) < 0)
+                        return -EINVAL;
+        }
+        *ret = o;
+        return 0;
+}
+
+static void port_strings_free(ProbePort *p) {
+        for (size_t i = 0; i < ELEMENTSOF(port_strings); i++)
+                free(*field_string(p, &port_strings[i]));
+}
+
+int sandbox_probe_port_unpack(const SandboxProbePort *p, ProbePort *ret) {
+        ProbePort o = {
+                .handle = p->handle, .port = p->port,
+                .ok = p->ok, .connected = p->connected, .existing_server = p->existing_server,
+                .answer = p->answer, .reject = p->reject, .guard_fixable = p->guard_fixable,
+                .verdict = (ProbeVerdict) p->verdict, .packet = (ProbePacket) p->packet,
+                .error = p->error, .family = p->family,
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(port_strings); i++) {
+                const PortString *f = &port_strings[i];
+                char **s = field_string(&o, f);
+
+                if (!has_string(p, f))
+                        continue;
+                *s = strdup(wire_string(p, f));
+                if (!*s) {
+                        port_strings_free(&o);
+                        return -ENOMEM;
+                }
+        }
+        *ret = o;
+        return 0;
+}
+
+static bool port_valid(const SandboxProbePort *p) {
+        if (p->port == 0 || p->ok > 1 || p->connected > 1 || p->existing_server > 1 || p->answer > 1 ||
+            p->reject > 1 || p->guard_fixable > 1)
+                return false;
+        if (p->verdict > PROBE_UNEXPLAINED || p->ok != (p->verdict == PROBE_REACHABLE) ||
+            p->packet > PROBE_PACKET_ND || p->error > 0 || p->error <= -4096 ||
+            (p->family != 0 && !family_name(p->family)) || (p->present & ~(uint32_t) _SANDBOX_PROBE_HAS_ALL))
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(port_strings); i++) {
+                const PortString *f = &port_strings[i];
+                size_t len = strnlen(wire_string(p, f), f->size);
+
+                /* NUL-terminated; empty when not set; the message never empty. */
+                if (len == f->size || (!has_string(p, f) && len > 0) || (f->bit == 0 && len == 0))
+                        return false;
+        }
+        return true;
+}
+
+static bool probed_valid(const SandboxMsgProbed *m, size_t len) {
+        if (m->n_ports == 0 || m->n_ports > SANDBOX_PROBE_PORTS_MAX || m->traces_lost > 1 || m->reserved != 0 ||
+            len != sandbox_msg_size((const SandboxMsg *) m))
+                return false;
+        for (uint32_t i = 0; i < m->n_ports; i++)
+                if (!port_valid(&m->ports[i]))
                         return false;
         return true;
 }
@@ -100,6 +299,10 @@ static bool valid(const SandboxMsg *msg, size_t len, size_t n_fds) {
         case SANDBOX_MSG_FAILED:
                 return msg->text.error < 0 && msg->text.error > -4096 &&
                        msg->text.len <= SANDBOX_TEXT_MAX && len == sandbox_msg_size(msg);
+        case SANDBOX_MSG_PROBE:
+                return len == sizeof(SandboxMsgProbe) && !sandbox_msg_probe_check(&msg->probe);
+        case SANDBOX_MSG_PROBED:
+                return probed_valid(&msg->probed, len);
         case _SANDBOX_MSG_MAX:
                 break;
         }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* sandbox.c — the parent side of the compile sandbox
+/* sandbox.c — the parent side of the sandbox: compiling nft text, probing a ruleset
  *
  * nft text is untrusted input for a root daemon: libnftables follows an
  * include of any path and prints the included lines in its errors, hangs on a
@@ -10,6 +10,14 @@
  * waits for it to end under a wall-clock deadline. The child takes the
  * caller's credentials before anything is opened on the caller's behalf, so
  * whether an include may be read is decided by the kernel, for the caller.
+ *
+ * The reachability probe (probe.h) runs there too, never in the live
+ * namespace: it loads the ruleset it tests, and a ruleset that is wrong
+ * enough to need the probe must not be live for even a moment. The child
+ * loads the ruleset into its own network namespace, next to placeholders of
+ * the host's links, and probes through the placeholder of the interface the
+ * admin comes in on. Both requests go through one run_sandbox(): only the
+ * request, the deadline and the answer that means success differ.
  *
  * Whatever the child does, the answer here is one of a few clear results.
  * How the child ended is read first: killed at the deadline, killed by a
@@ -38,6 +46,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "probe.h"
 #include "sandbox-proto.h"
 #include "sandbox.h"
 #include "snapshot.h"
@@ -46,6 +55,17 @@
 #define NFT_EXIT_NOMEM 2
 /* The forked child could not execute the sandbox. */
 #define EXIT_NO_EXEC 127
+
+/* What one run of the sandbox is: the words for how it ended, its limits,
+ * and the answer that means success. */
+typedef struct Run {
+        const char *who;                /* "the parser": who did not finish, crashed, ... */
+        const char *slow;               /* why it might not finish, for the timeout, or "" */
+        SandboxLimits lim;              /* the defaults filled in */
+        unsigned wall_sec;              /* the deadline; also the CPU-time limit */
+        SandboxMsgType answer;          /* SANDBOX_MSG_RESULT, SANDBOX_MSG_PROBED */
+        bool may_reject;                /* SANDBOX_MSG_REJECTED is an answer too */
+} Run;
 
 static int fail(char **ret_errors, int r, const char *fmt, ...) _printf_(3, 4);
 static int fail(char **ret_errors, int r, const char *fmt, ...) {
@@ -73,14 +93,14 @@ static const char *sandbox_path(void) {
         return p && *p ? p : LIBEXECDIR "/fwguard-sandbox";
 }
 
-/* S0 travels as a memfd: an fd, never a path, and no disk involved. */
-static int s0_memfd(const Ruleset *s0, int *ret) {
-        _cleanup_close_ int fd = memfd_create("fwguard-s0", MFD_CLOEXEC);
+/* A ruleset travels as a memfd: an fd, never a path, and no disk involved. */
+static int snapshot_memfd(const Ruleset *rs, int *ret) {
+        _cleanup_close_ int fd = memfd_create("fwguard-snapshot", MFD_CLOEXEC);
         int r;
 
         if (fd < 0)
                 return negative_errno();
-        r = snapshot_write(fd, s0, 0);
+        r = snapshot_write(fd, rs, 0);
         if (r < 0)
                 return r;
         if (lseek(fd, 0, SEEK_SET) < 0)
@@ -162,51 +182,49 @@ static void reapp(pid_t *pid) {
         (void) reap(pid);
 }
 
-static int send_request(int sock, const SandboxRequest *req, const SandboxLimits *lim, int s0_fd) {
-        _cleanup_free_ SandboxMsg *msg = calloc(1, sizeof(SandboxMsg));
-        SandboxMsgCompile *m;
+/* @lim with its defaults, and a deadline of its timeout plus @extra_ms (the
+ * probe's own budget). */
+static Run run_make(const char *who, const char *slow, const SandboxLimits *lim, uint64_t extra_ms,
+                    SandboxMsgType answer, bool may_reject) {
+        Run run = { .who = who, .slow = slow, .lim = *lim, .answer = answer, .may_reject = may_reject };
 
-        if (!msg)
-                return -ENOMEM;
-        m = &msg->compile;
-        m->type = SANDBOX_MSG_COMPILE;
-        m->uid = req->uid;
-        m->gid = req->gid;
-        m->n_groups = (uint32_t) req->n_groups;
-        for (size_t i = 0; i < req->n_groups; i++)
-                m->groups[i] = req->groups[i];
-        m->limit_as = lim->memory_bytes;
-        /* A single-threaded parser uses at most as much CPU as wall-clock
-         * time; the CPU limit still holds if we are gone. */
-        m->limit_cpu = lim->timeout_sec;
-        m->limit_nofile = lim->nofile;
-        strcpy(m->display_name, req->display_name);
-        return sandbox_msg_send(sock, msg, (const int[]) { req->rules_fd, s0_fd }, 2);
+        if (run.lim.timeout_sec == 0)
+                run.lim.timeout_sec = SANDBOX_DEFAULT_TIMEOUT_SEC;
+        if (run.lim.memory_bytes == 0)
+                run.lim.memory_bytes = SANDBOX_DEFAULT_MEMORY;
+        if (run.lim.nofile == 0)
+                run.lim.nofile = SANDBOX_DEFAULT_NOFILE;
+        run.wall_sec = run.lim.timeout_sec + (unsigned) MIN((extra_ms + 999) / 1000, (uint64_t) UINT16_MAX);
+        return run;
+}
+
+static SandboxMsgLimits run_limits(const Run *run) {
+        /* The sandbox is single-threaded: it uses at most as much CPU as
+         * wall-clock time. The CPU limit still holds if we are gone. */
+        return (SandboxMsgLimits) {
+                .as = run->lim.memory_bytes, .cpu = run->wall_sec, .nofile = run->lim.nofile,
+        };
 }
 
 /* How the child ended, when that alone is the answer; 0 when it exited 0. */
-static int judge_exit(int status, bool timed_out, const SandboxLimits *lim, const char *path,
-                      char **ret_errors) {
+static int judge_exit(int status, bool timed_out, const Run *run, const char *path, char **ret_errors) {
         if (timed_out)
-                return fail(ret_errors, -ETIMEDOUT,
-                            "the parser did not finish within %u s (an include of a FIFO, or a huge file?); "
-                            "nothing live was changed", lim->timeout_sec);
+                return fail(ret_errors, -ETIMEDOUT, "%s did not finish within %u s%s; nothing live was changed",
+                            run->who, run->wall_sec, run->slow);
         if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
-                return fail(ret_errors, -ETIMEDOUT,
-                            "the parser used more than %u s of CPU time; nothing live was changed",
-                            lim->timeout_sec);
+                return fail(ret_errors, -ETIMEDOUT, "%s used more than %u s of CPU time; nothing live was changed",
+                            run->who, run->wall_sec);
         if (WIFSIGNALED(status))
-                return fail(ret_errors, -EPROTO, "the parser crashed (signal %d, %s); nothing live was changed",
-                            WTERMSIG(status), strsignal(WTERMSIG(status)));
+                return fail(ret_errors, -EPROTO, "%s crashed (signal %d, %s); nothing live was changed",
+                            run->who, WTERMSIG(status), strsignal(WTERMSIG(status)));
         if (!WIFEXITED(status))
-                return fail(ret_errors, -EPROTO, "the parser ended with wait status 0x%x", (unsigned) status);
+                return fail(ret_errors, -EPROTO, "%s ended with wait status 0x%x", run->who, (unsigned) status);
         switch (WEXITSTATUS(status)) {
         case 0:
                 return 0;
         case NFT_EXIT_NOMEM:
-                return fail(ret_errors, -ENOMEM,
-                            "the parser ran out of memory (limit %llu MiB); nothing live was changed",
-                            (unsigned long long) (lim->memory_bytes >> 20));
+                return fail(ret_errors, -ENOMEM, "%s ran out of memory (limit %llu MiB); nothing live was changed",
+                            run->who, (unsigned long long) (run->lim.memory_bytes >> 20));
         case EXIT_NO_EXEC:
                 return fail(ret_errors, -ENOEXEC, "cannot execute the sandbox %s", path);
         default:
@@ -250,14 +268,15 @@ static void close_fds(int fds[static SANDBOX_FDS_MAX]) {
                         close(fds[i]);
 }
 
-/* The one answer of a child that exited 0. Anything after it breaks the protocol. */
-static int take_answer(int sock, const Ruleset *s0, Ruleset **ret_s1, char **ret_errors) {
-        _cleanup_free_ SandboxMsg *msg = malloc(sizeof(SandboxMsg));
+/* The one answer of a child that exited 0, into @msg: 0 for the answer of
+ * success, with *ret_fd its fd (-1 if it has none). Anything after the
+ * answer breaks the protocol. */
+static int take_answer(int sock, const Run *run, SandboxMsg *msg, int *ret_fd, char **ret_errors) {
         _cleanup_free_ SandboxMsg *extra = malloc(sizeof(SandboxMsg));
-        _cleanup_close_ int s1_fd = -1;
+        _cleanup_close_ int fd = -1;
         int fds[SANDBOX_FDS_MAX], r;
 
-        if (!msg || !extra)
+        if (!extra)
                 return fail(ret_errors, -ENOMEM, "out of memory");
         r = sandbox_msg_recv(sock, MSG_DONTWAIT, msg, fds);
         /* -ECONNRESET: it exited with our request still unread. */
@@ -267,10 +286,9 @@ static int take_answer(int sock, const Ruleset *s0, Ruleset **ret_s1, char **ret
                 return fail(ret_errors, -EPROTO, "the sandbox sent an answer outside the protocol");
         if (r < 0)
                 return fail(ret_errors, r, "cannot read the sandbox's answer: %s", strerror(-r));
-        if (r == SANDBOX_MSG_RESULT)
-                s1_fd = fds[0];
-        else
-                close_fds(fds);
+        if (msg->type == run->answer)
+                fd = TAKE_FD(fds[0]);
+        close_fds(fds);
 
         r = sandbox_msg_recv(sock, MSG_DONTWAIT, extra, fds);
         if (r > 0)
@@ -278,53 +296,33 @@ static int take_answer(int sock, const Ruleset *s0, Ruleset **ret_s1, char **ret
         if (r > 0 || r == -EBADMSG)
                 return fail(ret_errors, -EPROTO, "the sandbox sent more than one answer");
 
-        switch ((SandboxMsgType) msg->type) {
-        case SANDBOX_MSG_RESULT:
-                return read_s1(s1_fd, s0, ret_s1, ret_errors);
-        case SANDBOX_MSG_REJECTED:
+        if (msg->type == run->answer) {
+                *ret_fd = TAKE_FD(fd);
+                return 0;
+        }
+        if (msg->type == SANDBOX_MSG_REJECTED && run->may_reject)
                 return fail(ret_errors, -EINVAL, "%.*s", (int) msg->text.len, msg->text.text);
-        case SANDBOX_MSG_FAILED:
+        if (msg->type == SANDBOX_MSG_FAILED)
                 /* -EINVAL is reserved for "nft refused the rules". */
                 return fail(ret_errors, msg->text.error == -EINVAL ? -EIO : msg->text.error,
                             "%.*s", (int) msg->text.len, msg->text.text);
-        case SANDBOX_MSG_COMPILE:
-        case _SANDBOX_MSG_MAX:
-                break;
-        }
         return fail(ret_errors, -EPROTO, "the sandbox sent an answer outside the protocol");
 }
 
-int sandbox_compile(const SandboxRequest *req, Ruleset **ret_s1, char **ret_errors) {
+/* Start the sandbox, hand it @req with @fds, wait until it ends or the
+ * deadline passes, judge how it ended and take its one answer: see
+ * take_answer(). Otherwise a negative errno with *ret_errors set. */
+static int run_sandbox(const Run *run, const SandboxMsg *req, const int *fds, size_t n_fds,
+                       SandboxMsg *ret, int *ret_fd, char **ret_errors) {
         _cleanup_(reapp) pid_t child = 0;
-        _cleanup_close_ int s0_fd = -1, sock = -1, child_sock = -1;
+        _cleanup_close_ int sock = -1, child_sock = -1;
         const char *path = sandbox_path();
-        SandboxLimits lim = req->limits;
-        bool timed_out;
-        uint64_t deadline;
+        uint64_t deadline = now_usec() + (uint64_t) run->wall_sec * 1000000ULL;
         int pair[2], status, r;
-
-        if (ret_errors)
-                *ret_errors = NULL;
-        if (req->rules_fd < 0 || !req->s0)
-                return fail(ret_errors, -EBADF, "no rules or no live snapshot to compile against");
-        if (!req->display_name || !sandbox_display_name_valid(req->display_name))
-                return fail(ret_errors, -EINVAL, "the name of the rules is empty, too long or has control characters");
-        if (req->n_groups > SANDBOX_GROUPS_MAX)
-                return fail(ret_errors, -E2BIG, "the caller has more than %d supplementary groups",
-                            SANDBOX_GROUPS_MAX);
-        if (lim.timeout_sec == 0)
-                lim.timeout_sec = SANDBOX_DEFAULT_TIMEOUT_SEC;
-        if (lim.memory_bytes == 0)
-                lim.memory_bytes = SANDBOX_DEFAULT_MEMORY;
-        if (lim.nofile == 0)
-                lim.nofile = SANDBOX_DEFAULT_NOFILE;
-        deadline = now_usec() + (uint64_t) lim.timeout_sec * 1000000ULL;
+        bool timed_out;
 
         if (access(path, X_OK) < 0)
                 return fail(ret_errors, negative_errno(), "cannot execute the sandbox %s: %m", path);
-        r = s0_memfd(req->s0, &s0_fd);
-        if (r < 0)
-                return fail(ret_errors, r, "cannot hand the live ruleset to the sandbox: %s", strerror(-r));
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
                 return fail(ret_errors, negative_errno(), "cannot create the sandbox's socket: %m");
         sock = pair[0];
@@ -336,7 +334,7 @@ int sandbox_compile(const SandboxRequest *req, Ruleset **ret_s1, char **ret_erro
         /* Our copy of the child's end would keep the socket open forever. */
         close(TAKE_FD(child_sock));
 
-        r = send_request(sock, req, &lim, s0_fd);
+        r = sandbox_msg_send(sock, req, fds, n_fds);
         /* A child that died early resets the socket: how it died says why. */
         if (r < 0 && r != -EPIPE && r != -ECONNRESET)
                 return fail(ret_errors, r, "cannot send the request to the sandbox: %s", strerror(-r));
@@ -346,8 +344,109 @@ int sandbox_compile(const SandboxRequest *req, Ruleset **ret_s1, char **ret_erro
                 return fail(ret_errors, r, "cannot wait for the sandbox: %s", strerror(-r));
         timed_out = r == -ETIMEDOUT;
         status = reap(&child);
-        r = judge_exit(status, timed_out, &lim, path, ret_errors);
+        r = judge_exit(status, timed_out, run, path, ret_errors);
         if (r < 0)
                 return r;
-        return take_answer(sock, req->s0, ret_s1, ret_errors);
+        return take_answer(sock, run, ret, ret_fd, ret_errors);
+}
+
+int sandbox_compile(const SandboxRequest *req, Ruleset **ret_s1, char **ret_errors) {
+        _cleanup_free_ SandboxMsg *msg = calloc(1, sizeof(SandboxMsg)), *answer = malloc(sizeof(SandboxMsg));
+        _cleanup_close_ int s0_fd = -1, s1_fd = -1;
+        SandboxMsgCompile *m;
+        Run run;
+        int r;
+
+        if (ret_errors)
+                *ret_errors = NULL;
+        if (req->rules_fd < 0 || !req->s0)
+                return fail(ret_errors, -EBADF, "no rules or no live snapshot to compile against");
+        if (!req->display_name || !sandbox_display_name_valid(req->display_name))
+                return fail(ret_errors, -EINVAL, "the name of the rules is empty, too long or has control characters");
+        if (req->n_groups > SANDBOX_GROUPS_MAX)
+                return fail(ret_errors, -E2BIG, "the caller has more than %d supplementary groups",
+                            SANDBOX_GROUPS_MAX);
+        if (!msg || !answer)
+                return fail(ret_errors, -ENOMEM, "out of memory");
+        run = run_make("the parser", " (an include of a FIFO, or a huge file?)", &req->limits, 0,
+                       SANDBOX_MSG_RESULT, true);
+
+        m = &msg->compile;
+        m->type = SANDBOX_MSG_COMPILE;
+        m->uid = req->uid;
+        m->gid = req->gid;
+        m->n_groups = (uint32_t) req->n_groups;
+        for (size_t i = 0; i < req->n_groups; i++)
+                m->groups[i] = req->groups[i];
+        m->limits = run_limits(&run);
+        strcpy(m->display_name, req->display_name);
+
+        r = snapshot_memfd(req->s0, &s0_fd);
+        if (r < 0)
+                return fail(ret_errors, r, "cannot hand the live ruleset to the sandbox: %s", strerror(-r));
+        r = run_sandbox(&run, msg, (const int[]) { req->rules_fd, s0_fd }, 2, answer, &s1_fd, ret_errors);
+        if (r < 0)
+                return r;
+        return read_s1(s1_fd, req->s0, ret_s1, ret_errors);
+}
+
+/* The answer must be for exactly the ports asked, in their order. */
+static int read_probed(const SandboxMsgProbed *a, const SandboxMsgProbe *q, ProbeResult *ret, char **ret_errors) {
+        _cleanup_(probe_result_free) ProbeResult res = {};
+
+        if (a->n_ports != q->n_ports)
+                return fail(ret_errors, -EPROTO, "the sandbox answered for other ports than asked");
+        for (uint32_t i = 0; i < a->n_ports; i++)
+                if (a->ports[i].port != q->ports[i])
+                        return fail(ret_errors, -EPROTO, "the sandbox answered for other ports than asked");
+        res.ports = calloc(a->n_ports, sizeof(ProbePort));
+        if (!res.ports)
+                return fail(ret_errors, -ENOMEM, "out of memory");
+        res.traces_lost = a->traces_lost;
+        for (; res.n_ports < a->n_ports; res.n_ports++)
+                if (sandbox_probe_port_unpack(&a->ports[res.n_ports], &res.ports[res.n_ports]) < 0)
+                        return fail(ret_errors, -ENOMEM, "out of memory");
+        *ret = res;
+        res = (ProbeResult) {};
+        return 0;
+}
+
+int sandbox_probe(const SandboxProbeRequest *req, ProbeResult *ret, char **ret_errors) {
+        _cleanup_free_ SandboxMsg *msg = calloc(1, sizeof(SandboxMsg)), *answer = malloc(sizeof(SandboxMsg));
+        _cleanup_close_ int rs_fd = -1, no_fd = -1;
+        SandboxMsgProbe *m;
+        const char *problem;
+        Run run;
+        int r;
+
+        if (ret_errors)
+                *ret_errors = NULL;
+        if (!req->rs || !req->host_if || (!req->ports && req->n_ports > 0))
+                return fail(ret_errors, -EINVAL, "no ruleset, interface or ports to probe");
+        if (!msg || !answer)
+                return fail(ret_errors, -ENOMEM, "out of memory");
+
+        m = &msg->probe;
+        m->type = SANDBOX_MSG_PROBE;
+        m->timeout_ms = req->timeout_ms ? req->timeout_ms : PROBE_TIMEOUT_MS_DEFAULT;
+        /* A name that fills the field has no NUL there: the check refuses it. */
+        memcpy(m->host_if, req->host_if, strnlen(req->host_if, sizeof(m->host_if)));
+        sandbox_addr_pack(&req->server, &m->server);
+        sandbox_addr_pack(&req->client, &m->client);
+        m->n_ports = (uint32_t) MIN(req->n_ports, (size_t) SANDBOX_PROBE_PORTS_MAX + 1);
+        for (size_t i = 0; i < MIN(req->n_ports, (size_t) SANDBOX_PROBE_PORTS_MAX); i++)
+                m->ports[i] = req->ports[i];
+        problem = sandbox_msg_probe_check(m);
+        if (problem)
+                return fail(ret_errors, -EINVAL, "cannot probe: %s", problem);
+        run = run_make("the probe", "", &req->limits, probe_budget_ms(m->timeout_ms), SANDBOX_MSG_PROBED, false);
+        m->limits = run_limits(&run);
+
+        r = snapshot_memfd(req->rs, &rs_fd);
+        if (r < 0)
+                return fail(ret_errors, r, "cannot hand the ruleset to test to the sandbox: %s", strerror(-r));
+        r = run_sandbox(&run, msg, &rs_fd, 1, answer, &no_fd, ret_errors);
+        if (r < 0)
+                return r;
+        return read_probed(&answer->probed, m, ret, ret_errors);
 }

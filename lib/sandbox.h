@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* sandbox.h — compile nft text in an isolated child, with the caller's permissions */
+/* sandbox.h — compile nft text with the caller's permissions, and probe rulesets, in an isolated child */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "probe.h"
 #include "ruleset.h"
+#include "sandbox-proto.h"      /* SANDBOX_PROBE_PORTS_MAX, SANDBOX_PROBE_TIMEOUT_MS_MAX */
 
 #define SANDBOX_DEFAULT_TIMEOUT_SEC 10
 #define SANDBOX_DEFAULT_MEMORY (1024ULL * 1024 * 1024)
@@ -14,7 +16,8 @@
 
 /* 0 in any field means its default. */
 typedef struct SandboxLimits {
-        unsigned timeout_sec;   /* wall clock for the whole run; also the CPU-time limit */
+        unsigned timeout_sec;   /* wall clock for the whole run (a probe's own budget comes
+                                 * on top); also the CPU-time limit */
         uint64_t memory_bytes;  /* address space of the child (RLIMIT_AS) */
         unsigned nofile;        /* open files of the child (RLIMIT_NOFILE) */
 } SandboxLimits;
@@ -47,3 +50,35 @@ typedef struct SandboxRequest {
  *   other       the sandbox could not be set up (the text says which step).
  * *ret_s1 is untouched on failure, *ret_errors NULL on success. */
 int sandbox_compile(const SandboxRequest *req, Ruleset **ret_s1, char **ret_errors);
+
+typedef struct SandboxProbeRequest {
+        const Ruleset *rs;              /* the ruleset to test (S1 as written, or guarded) */
+        const char *host_if;            /* host interface: its placeholder is the server side */
+        ProbeAddr server, client;       /* lib/probe.h */
+        const uint16_t *ports;
+        size_t n_ports;                 /* 1..SANDBOX_PROBE_PORTS_MAX */
+        unsigned timeout_ms;            /* per port, 0: default */
+        SandboxLimits limits;
+} SandboxProbeRequest;
+
+/* Run the reachability probe in a fresh sandbox with @req->rs loaded. 0 with
+ * @ret filled (ProbeResult as from probe_run, owned by the caller: probe_result_free),
+ * or a negative errno with *ret_errors saying why (same conventions as sandbox_compile).
+ *
+ * The sandbox's network namespace has placeholders of the host's links, as
+ * for sandbox_compile(), and @req->rs loaded (owned tables as plain ones).
+ * The probe connects from @req->client, through the peer of the
+ * placeholder of @req->host_if, to @req->server on that placeholder.
+ * Nothing live is touched: the host's ruleset, links, addresses and routes
+ * stay as they are. The deadline is @req->limits.timeout_sec (for setting
+ * up) plus the probe's own budget (probe_budget_ms()).
+ *
+ * Returns 0 with @ret filled: blocked ports are a result, not an error.
+ * Otherwise *ret_errors (if not NULL) says why:
+ *   -EINVAL     the request is invalid (interface name, addresses, ports,
+ *               timeout above SANDBOX_PROBE_TIMEOUT_MS_MAX);
+ *   -ENODEV     the host has no interface @req->host_if;
+ *   -ETIMEDOUT, -ENOMEM, -EPROTO, other: as for sandbox_compile(); among
+ *               the others, the probe itself failed (the text says how).
+ * @ret is untouched on failure, *ret_errors NULL on success. */
+int sandbox_probe(const SandboxProbeRequest *req, ProbeResult *ret, char **ret_errors);

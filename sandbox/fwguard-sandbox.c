@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* fwguard-sandbox.c — compile nft text, isolated, with the caller's permissions
+/* fwguard-sandbox.c — compile nft text with the caller's permissions, or probe a ruleset, isolated
  *
- * Started by lib/sandbox.c, never by a user. It gets one COMPILE request on
- * fd 3 (sandbox-proto.h) and sends back exactly one answer: S1 as a sealed
- * memfd, nft's errors, or what failed. Whatever it sends, the parent checks.
+ * Started by lib/sandbox.c, never by a user. It gets one request on fd 3
+ * (sandbox-proto.h) and sends back exactly one answer. For COMPILE: S1 as a
+ * sealed memfd, nft's errors, or what failed; for PROBE: the probe's result
+ * for every port, or what failed. Whatever it sends, the parent checks.
  *
  * The privilege boundary. The parent is usually root; the caller is whoever
  * asked for the compile. libnftables opens every include by itself, follows
@@ -18,12 +19,19 @@
  *      the socket;
  *   3. a new user namespace (the caller mapped to root, for a non-root
  *      caller; root keeps its own), a fresh network namespace and a private
- *      mount namespace, a scratch tmpfs that is mounted nowhere, and limits
- *      on memory, CPU time and open files; no_new_privs from the start;
+ *      mount namespace, and limits on memory, CPU time and open files;
+ *      no_new_privs from the start;
  *   4. placeholder links named, numbered and addressed like the host's;
- *   5. load S0, run the rules with libnftables, dump S1.
+ *   5. load S0;
+ *   6. copy the rules into a scratch tmpfs that is mounted nowhere, run them
+ *      with libnftables, dump S1.
  * The network namespace is this process's own, so nothing done in it can
  * reach the host's links or ruleset, and it vanishes when we exit.
+ *
+ * A PROBE reads no file, so it takes no credentials and skips step 2. Steps
+ * 3 to 5 are the same (enter_sandbox(), without the mount namespace), with
+ * the ruleset to test for S0; then probe_run() connects from the peer of the
+ * placeholder of the host interface it names to that placeholder.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +57,7 @@
 #include "macro.h"
 #include "nfterrors.h"
 #include "nl.h"
+#include "probe.h"
 #include "ruleset.h"
 #include "sandbox-proto.h"
 #include "snapshot.h"
@@ -103,6 +112,17 @@ static int answer_failed(int r, const char *fmt, ...) {
         return send_text(SANDBOX_MSG_FAILED, r < 0 ? r : -EIO, text ? text : "out of memory");
 }
 
+/* The words for a failed step, in @err; returns @r. */
+static int failf(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
+static int failf(char *err, size_t errlen, int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
 static int write_file(const char *path, const char *text) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
         ssize_t n;
@@ -154,7 +174,7 @@ static int become_caller(const SandboxMsgCompile *req) {
         return 0;
 }
 
-static int map_caller_to_root(const SandboxMsgCompile *req) {
+static int map_self_to_root(uid_t uid, gid_t gid) {
         char map[64];
         int r;
 
@@ -162,30 +182,35 @@ static int map_caller_to_root(const SandboxMsgCompile *req) {
         r = write_file("/proc/self/setgroups", "deny");
         if (r < 0)
                 return r;
-        snprintf(map, sizeof(map), "0 %u 1", req->gid);
+        snprintf(map, sizeof(map), "0 %u 1", gid);
         r = write_file("/proc/self/gid_map", map);
         if (r < 0)
                 return r;
-        snprintf(map, sizeof(map), "0 %u 1", req->uid);
+        snprintf(map, sizeof(map), "0 %u 1", uid);
         return write_file("/proc/self/uid_map", map);
 }
 
-static int enter_namespaces(const SandboxMsgCompile *req) {
+/* A fresh network namespace, and with @mount_ns a private mount namespace,
+ * for whoever we are by now (the caller, for a compile). */
+static int enter_namespaces(bool mount_ns) {
+        int flags = CLONE_NEWNET | (mount_ns ? CLONE_NEWNS : 0);
+        uid_t uid = geteuid();
+        gid_t gid = getegid();
         int r;
 
-        if (req->uid == 0) {
+        if (uid == 0) {
                 /* Root reads as root: no user namespace, which would only
                  * narrow what root may read. */
-                if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
+                if (unshare(flags) < 0)
                         return negative_errno();
         } else {
                 /* Changing uid made us non-dumpable, which hands /proc/self to
                  * root and would keep us from writing our own id maps. */
                 if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
                         return negative_errno();
-                if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) < 0)
+                if (unshare(CLONE_NEWUSER | flags) < 0)
                         return negative_errno();
-                r = map_caller_to_root(req);
+                r = map_self_to_root(uid, gid);
                 if (r < 0)
                         return r;
                 /* Keep the caller's debuggers and core dumps away from the
@@ -194,7 +219,7 @@ static int enter_namespaces(const SandboxMsgCompile *req) {
                         return negative_errno();
         }
         /* Nothing mounted here may propagate to the host, or from it. */
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        if (mount_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return negative_errno();
         return 0;
 }
@@ -254,36 +279,66 @@ static int set_limit(int resource, rlim_t soft, rlim_t hard) {
         return setrlimit(resource, &rl) < 0 ? negative_errno() : 0;
 }
 
-static int set_limits(const SandboxMsgCompile *req) {
+static int set_limits(const SandboxMsgLimits *lim) {
         int r;
 
         /* SIGXCPU at the limit, SIGKILL a second later if it is ignored. */
-        r = set_limit(RLIMIT_CPU, req->limit_cpu, (rlim_t) req->limit_cpu + 1);
+        r = set_limit(RLIMIT_CPU, lim->cpu, (rlim_t) lim->cpu + 1);
         if (r < 0)
                 return r;
-        r = set_limit(RLIMIT_NOFILE, req->limit_nofile, req->limit_nofile);
+        r = set_limit(RLIMIT_NOFILE, lim->nofile, lim->nofile);
         if (r < 0)
                 return r;
 #ifndef HAVE_ASAN
-        r = set_limit(RLIMIT_AS, req->limit_as, req->limit_as);
+        r = set_limit(RLIMIT_AS, lim->as, lim->as);
 #endif
         return r;
 }
 
-static int load_s0(Nl *nl, int s0_fd, char *err, size_t errlen) {
-        _cleanup_(ruleset_freep) Ruleset *s0 = NULL, *empty = NULL;
+static int load_snapshot(Nl *nl, int fd, char *err, size_t errlen) {
+        _cleanup_(ruleset_freep) Ruleset *rs = NULL, *empty = NULL;
         int r;
 
-        r = snapshot_read(s0_fd, &s0, NULL, err, errlen);
+        r = snapshot_read(fd, &rs, NULL, err, errlen);
         if (r < 0)
                 return r;
         /* There is no owner here: owned tables are loaded as plain ones. */
-        for (size_t i = 0; i < s0->tables.n; i++)
-                ruleset_table(s0, i)->owned = false;
+        for (size_t i = 0; i < rs->tables.n; i++)
+                ruleset_table(rs, i)->owned = false;
         r = ruleset_new(&empty);
         if (r < 0)
                 return r;
-        return batch_replace_tables(nl, s0, empty, NULL, 0, 0, err, errlen);
+        return batch_replace_tables(nl, rs, empty, NULL, 0, 0, err, errlen);
+}
+
+/* What every request shares once the host's links are read (and a compile
+ * has become the caller): the namespaces, the limits, the placeholders and
+ * the ruleset of @snapshot_fd (@what names it) loaded. 0 with *ret_nl, or a
+ * negative errno with @err saying which step failed. */
+static int enter_sandbox(Links *links, bool mount_ns, const SandboxMsgLimits *lim, int snapshot_fd,
+                         const char *what, Nl **ret_nl, char *err, size_t errlen) {
+        _cleanup_(nl_freep) Nl *nl = NULL;
+        char why[512] = "";
+        int r;
+
+        r = enter_namespaces(mount_ns);
+        if (r < 0)
+                return failf(err, errlen, r, "cannot create the sandbox's namespaces: %s", strerror(-r));
+        r = set_limits(lim);
+        if (r < 0)
+                return failf(err, errlen, r, "cannot set the sandbox's limits: %s", strerror(-r));
+        r = links_create_placeholders(links, err, errlen);
+        if (r < 0)
+                return r;
+        r = nl_open(&nl);
+        if (r < 0)
+                return failf(err, errlen, r, "cannot open nftables netlink in the sandbox: %s", strerror(-r));
+        r = load_snapshot(nl, snapshot_fd, why, sizeof(why));
+        if (r < 0)
+                return failf(err, errlen, r, "cannot load %s into the sandbox: %s", what,
+                             why[0] ? why : strerror(-r));
+        *ret_nl = TAKE_PTR(nl);
+        return 0;
 }
 
 /* 0, or -EINVAL with *ret_errors set to nft's errors under the user's name. */
@@ -350,9 +405,9 @@ static int compile(const SandboxMsgCompile *req, int rules_fd, int s0_fd, pid_t 
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
                 return -ESRCH;
 
-        r = enter_namespaces(req);
+        r = enter_sandbox(links, true, &req->limits, s0_fd, "the live ruleset", &nl, err, sizeof(err));
         if (r < 0)
-                return answer_failed(r, "cannot create the sandbox's namespaces: %s", strerror(-r));
+                return answer_failed(r, "%s", err);
         r = scratch_mount(&mnt);
         if (r < 0)
                 return answer_failed(r, "cannot mount the sandbox's scratch tmpfs: %s", strerror(-r));
@@ -361,20 +416,6 @@ static int compile(const SandboxMsgCompile *req, int rules_fd, int s0_fd, pid_t 
                 return answer_failed(r, "the rules are larger than %s", SCRATCH_SIZE);
         if (r < 0)
                 return answer_failed(r, "cannot read the rules: %s", strerror(-r));
-        r = set_limits(req);
-        if (r < 0)
-                return answer_failed(r, "cannot set the sandbox's limits: %s", strerror(-r));
-
-        r = links_create_placeholders(links, err, sizeof(err));
-        if (r < 0)
-                return answer_failed(r, "%s", err);
-        r = nl_open(&nl);
-        if (r < 0)
-                return answer_failed(r, "cannot open nftables netlink in the sandbox: %s", strerror(-r));
-        r = load_s0(nl, s0_fd, err, sizeof(err));
-        if (r < 0)
-                return answer_failed(r, "cannot load the live ruleset into the sandbox: %s",
-                                     err[0] ? err : strerror(-r));
 
         r = run_nft(path, req->display_name, &errors);
         if (r == -EINVAL)
@@ -384,9 +425,74 @@ static int compile(const SandboxMsgCompile *req, int rules_fd, int s0_fd, pid_t 
         return send_s1(nl);
 }
 
+static int send_probed(const ProbeResult *res) {
+        _cleanup_free_ SandboxMsg *msg = calloc(1, sizeof(SandboxMsg));
+        SandboxMsgProbed *m;
+        int r;
+
+        if (!msg)
+                return answer_failed(-ENOMEM, "out of memory");
+        m = &msg->probed;
+        m->type = SANDBOX_MSG_PROBED;
+        m->n_ports = (uint32_t) res->n_ports;
+        m->traces_lost = res->traces_lost;
+        for (size_t i = 0; i < res->n_ports; i++) {
+                r = sandbox_probe_port_pack(&res->ports[i], &m->ports[i]);
+                if (r < 0)
+                        return answer_failed(r, "the probe's result for port %u does not fit the protocol",
+                                             res->ports[i].port);
+        }
+        return sandbox_msg_send(SANDBOX_FD, msg, NULL, 0);
+}
+
+static int answer_no_interface(const Links *links, const char *name) {
+        char have[256] = "";
+        size_t n = 0;
+
+        for (size_t i = 0; i < links->n && n < sizeof(have); i++)
+                n += (size_t) snprintf(have + n, sizeof(have) - n, "%s%s", i > 0 ? ", " : "",
+                                       links->links[i].name);
+        return answer_failed(-ENODEV, "the host has no interface %s to probe through (it has %s)",
+                             name, links->n > 0 ? have : "none but lo");
+}
+
+/* Returns 0 once an answer, whichever, has been sent. */
+static int probe(const SandboxMsgProbe *req, int rs_fd) {
+        _cleanup_(links_freep) Links *links = NULL;
+        _cleanup_(nl_freep) Nl *nl = NULL;
+        _cleanup_(probe_result_free) ProbeResult res = {};
+        char err[512] = "";
+        ProbeRequest pr = {
+                .ports = req->ports, .n_ports = req->n_ports, .timeout_ms = req->timeout_ms,
+                .err = err, .errlen = sizeof(err),
+        };
+        const Link *server;
+        int r;
+
+        r = links_read_host(&links);
+        if (r < 0)
+                return answer_failed(r, "cannot read the host's interfaces: %s", strerror(-r));
+        server = links_find(links, req->host_if);
+        if (!server)
+                return answer_no_interface(links, req->host_if);
+
+        r = enter_sandbox(links, false, &req->limits, rs_fd, "the ruleset to test", &nl, err, sizeof(err));
+        if (r < 0)
+                return answer_failed(r, "%s", err);
+        pr.server_if = server->name;
+        pr.client_if = server->peer;
+        sandbox_addr_unpack(&req->server, &pr.server);
+        sandbox_addr_unpack(&req->client, &pr.client);
+        err[0] = '\0';
+        r = probe_run(&pr, &res);
+        if (r < 0)
+                return answer_failed(r, "the probe failed: %s", err[0] ? err : strerror(-r));
+        return send_probed(&res);
+}
+
 static int run(void) {
         _cleanup_free_ SandboxMsg *req = malloc(sizeof(SandboxMsg));
-        _cleanup_close_ int rules_fd = -1, s0_fd = -1;
+        _cleanup_close_ int fd0 = -1, fd1 = -1;
         pid_t parent = getppid();
         int fds[SANDBOX_FDS_MAX], r;
 
@@ -411,11 +517,16 @@ static int run(void) {
                 return answer_failed(r, "cannot read the request: %s", strerror(-r));
         if (r == 0)
                 return -ECONNRESET;     /* the parent went away without asking */
-        rules_fd = fds[0];
-        s0_fd = fds[1];
-        if (r != SANDBOX_MSG_COMPILE)
-                return answer_failed(-EBADMSG, "the request is not a compile request");
-        return compile(&req->compile, rules_fd, s0_fd, parent);
+        fd0 = fds[0];
+        fd1 = fds[1];
+        switch (r) {
+        case SANDBOX_MSG_COMPILE:
+                return compile(&req->compile, fd0, fd1, parent);
+        case SANDBOX_MSG_PROBE:
+                return probe(&req->probe, fd0);
+        default:
+                return answer_failed(-EBADMSG, "the request is neither a compile nor a probe request");
+        }
 }
 
 int main(void) {

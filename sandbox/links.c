@@ -9,7 +9,8 @@
  * reachability probe that look at local addresses).
  *
  * The placeholders are veth pairs: the `dummy` type is missing on some
- * kernels, veth is everywhere. The peer end of each pair gets a throwaway
+ * kernels, veth is everywhere. The reachability probe uses one pair as it
+ * is: the placeholder is the server's side, its peer the client's. The peer end of each pair gets a throwaway
  * name no host interface has, and an index above every host index, so that
  * peers never take an index a later placeholder needs. The host list is read
  * with getifaddrs() before the sandbox leaves the host's namespace; the links
@@ -56,7 +57,7 @@ static void mnl_socket_closep(struct mnl_socket **p) {
                 mnl_socket_close(*p);
 }
 
-static Link *find(const Links *l, const char *name) {
+Link *links_find(const Links *l, const char *name) {
         for (size_t i = 0; i < l->n; i++)
                 if (streq(l->links[i].name, name))
                         return &l->links[i];
@@ -132,7 +133,7 @@ int links_read_host(Links **ret) {
                         continue;
                 /* IPv4 addresses come under their label ("eth0:1"); the link is "eth0". */
                 snprintf(name, sizeof(name), "%.*s", (int) strcspn(ifa->ifa_name, ":"), ifa->ifa_name);
-                link = find(l, name);
+                link = links_find(l, name);
                 if (!link) {
                         r = add_link(l, name, &link);
                         if (r < 0)
@@ -242,10 +243,10 @@ static int new_addr(struct mnl_socket *nl, uint32_t seq, unsigned index, const L
 static void peer_name(const Links *l, unsigned *counter, char name[static IFNAMSIZ]) {
         do
                 snprintf(name, IFNAMSIZ, "fwgp%u", (*counter)++);
-        while (find(l, name));
+        while (links_find(l, name));
 }
 
-int links_create_placeholders(const Links *l, char *err, size_t errlen) {
+int links_create_placeholders(Links *l, char *err, size_t errlen) {
         _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
         uint32_t seq = (uint32_t) time(NULL);
         unsigned peer_index = 0, counter = 0;
@@ -261,11 +262,10 @@ int links_create_placeholders(const Links *l, char *err, size_t errlen) {
                 peer_index = MAX(peer_index, l->links[i].index);
 
         for (size_t i = 0; i < l->n; i++) {
-                const Link *link = &l->links[i];
-                char peer[IFNAMSIZ];
+                Link *link = &l->links[i];
 
-                peer_name(l, &counter, peer);
-                r = new_veth(nl, ++seq, link, peer, ++peer_index);
+                peer_name(l, &counter, link->peer);
+                r = new_veth(nl, ++seq, link, link->peer, ++peer_index);
                 if (r >= 0)
                         r = set_up(nl, ++seq, peer_index);
                 if (r < 0) {

@@ -17,6 +17,7 @@ typedef struct Link {
         unsigned index;
         LinkAddr *addrs;
         size_t n_addrs;
+        char peer[IFNAMSIZ];    /* the other end of its placeholder pair, once created */
 } Link;
 
 typedef struct Links {
@@ -27,7 +28,9 @@ typedef struct Links {
 /* The interfaces of the current network namespace, without loopback. */
 int links_read_host(Links **ret);
 Links *links_free(Links *l);
+Link *links_find(const Links *l, const char *name);
 
 /* In the current (fresh) network namespace: one veth per host interface with
- * its name, index and addresses, up. @err names the link that failed. */
-int links_create_placeholders(const Links *l, char *err, size_t errlen);
+ * its name, index and addresses, up, its peer's name in ->peer (both ends up).
+ * @err names the link that failed. */
+int links_create_placeholders(Links *l, char *err, size_t errlen);

@@ -20,8 +20,14 @@ ns() { nsenter -t "$NSPID" -n -m -- "$@"; }
 # a backgrounded function is a subshell, and $! would name it, not sshd.
 # At exit, every process in the namespace goes: sshd's children too.
 kill_namespace() {
-        local net p left
-        net=$(readlink "/proc/$NSPID/ns/net") || return 0
+        local net p left nsfd
+        # Hold the namespace open while killing: once its last process is
+        # gone the kernel gives its inode number to the next new namespace
+        # at once, and the loop below would kill whatever runs in that one
+        # (another test's sandbox, say).
+        [ -e "/proc/$NSPID/ns/net" ] || return 0
+        exec {nsfd}< "/proc/$NSPID/ns/net"
+        net=$(readlink "/proc/self/fd/$nsfd")
         for _ in $(seq 50); do
                 left=
                 for p in /proc/[0-9]*; do
@@ -34,6 +40,7 @@ kill_namespace() {
         [ -z "$left" ] || for p in /proc/[0-9]*; do
                 [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$net" ] && kill -9 "${p#/proc/}" 2>/dev/null
         done
+        exec {nsfd}<&-
         wait 2>/dev/null
 }
 at_exit kill_namespace

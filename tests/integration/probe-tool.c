@@ -18,29 +18,8 @@
 #include <nftables/libnftables.h>
 
 #include "macro.h"
+#include "probe-print.h"
 #include "probe.h"
-#include "ruleset.h"
-
-static const char *verdict_name(ProbeVerdict v) {
-        switch (v) {
-        case PROBE_REACHABLE: return "reachable";
-        case PROBE_BLOCKED_RULE: return "rule";
-        case PROBE_BLOCKED_POLICY: return "policy";
-        case PROBE_REDIRECTED: return "redirect";
-        case PROBE_UNEXPLAINED: return "unexplained";
-        }
-        return "?";
-}
-
-static const char *packet_name(ProbePacket k) {
-        switch (k) {
-        case PROBE_PACKET_NONE: return "none";
-        case PROBE_PACKET_TCP: return "tcp";
-        case PROBE_PACKET_ARP: return "arp";
-        case PROBE_PACKET_ND: return "nd";
-        }
-        return "?";
-}
 
 static int load(const char *path) {
         struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -62,7 +41,7 @@ int main(int argc, char **argv) {
                 .server_if = "fgs", .client_if = "fgc", .ports = ports,
                 .err = err, .errlen = sizeof(err),
         };
-        bool v6 = false, all_ok = true;
+        bool v6 = false;
         int c, r;
 
         while ((c = getopt(argc, argv, "6s:c:t:S:C:")) >= 0)
@@ -99,31 +78,5 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "probe: %s (%s)\n", err, strerror(-r));
                 return 1;
         }
-        for (size_t i = 0; i < res.n_ports; i++) {
-                const ProbePort *o = &res.ports[i];
-
-                all_ok = all_ok && o->ok;
-                printf("port %u: %s\n", o->port, o->ok ? "reachable" : "blocked");
-                printf("message: %s\n", o->message);
-                printf("verdict: %s\n", verdict_name(o->verdict));
-                printf("error: %s\n", o->error ? strerror(-o->error) : "none");
-                printf("connected: %s\n", o->connected ? "yes" : "no");
-                if (o->ok)
-                        continue;
-                printf("packet: %s\n", packet_name(o->packet));
-                if (o->table)
-                        printf("blocker: %s %s %s\n", family_name(o->family), o->table, o->chain);
-                if (o->base_chain)
-                        printf("base-chain: %s\n", o->base_chain);
-                if (o->rule)
-                        printf("rule: %s\n", o->rule);
-                if (o->redirect)
-                        printf("redirect: %s\n", o->redirect);
-                printf("guard-fixable: %s\n", o->guard_fixable ? "yes" : "no");
-                printf("reject: %s\n", o->reject ? "yes" : "no");
-                printf("answer: %s\n", o->answer ? "yes" : "no");
-        }
-        if (res.traces_lost)
-                printf("traces-lost: yes\n");
-        return all_ok ? 0 : 3;
+        return probe_print(&res) ? 0 : 3;
 }
