@@ -16,9 +16,26 @@ enum {
 int verb_save(int argc, char **argv);
 int verb_restore(int argc, char **argv);
 int verb_show(int argc, char **argv);
+int verb_check(int argc, char **argv);
+int verb_diff(int argc, char **argv);
 
 _printf_(1, 2) int cli_error(const char *fmt, ...);     /* prints, returns EXIT_ERROR */
 _printf_(1, 2) int cli_usage(const char *fmt, ...);     /* prints, returns EXIT_USAGE */
+
+typedef struct Ruleset Ruleset;
+typedef struct Config Config;
+
+/* Load the config (NULL: the default path) and dump the live ruleset.
+ * Prints what goes wrong; returns an exit code. */
+int cli_read_live(const char *config_path, Config **ret_cfg, Ruleset **ret_s0);
+
+/* A fileio_writer that writes the Ruleset @userdata as a snapshot. */
+int cli_write_snapshot(int fd, void *userdata);
+
+/* What FILE (nft text, compiled in the sandbox with our credentials, or a
+ * snapshot whose tables replace the live ones) makes of @s0. Prints what
+ * goes wrong; returns an exit code. */
+int cli_load_change(const char *path, const Ruleset *s0, const Config *cfg, Ruleset **ret);
 
 /* Open FILE for reading, or stdin for "-". Returns an fd or a negative errno. */
 int cli_open_input(const char *path);

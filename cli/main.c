@@ -15,6 +15,8 @@ static const struct {
         { "save", verb_save, "save [FILE|-]                   exact snapshot of this namespace's ruleset" },
         { "restore", verb_restore, "restore FILE|- [--tables F:N,...] put a snapshot back, atomically" },
         { "show", verb_show, "show FILE|-                     print a snapshot as nft text" },
+        { "check", verb_check, "check FILE|--live [--json] [-o OUT] would it lock SSH out? (nothing changes)" },
+        { "diff", verb_diff, "diff FILE [--json]              what applying FILE would change" },
 };
 
 static void help(FILE *f) {
@@ -22,7 +24,7 @@ static void help(FILE *f) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %s\n", verbs[i].summary);
         fprintf(f, "\nOptions:\n  -h, --help     this help\n  --version      the version\n"
-                   "\nExit codes: 0 done, 1 error, 2 usage. See fwguard(8).\n");
+                   "\nExit codes: 0 done, 1 error, 2 usage, 3 refused (check: SSH would be locked out).\nSee fwguard(8).\n");
 }
 
 int cli_error(const char *fmt, ...) {

@@ -27,7 +27,7 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static int write_snapshot(int fd, void *userdata) {
+int cli_write_snapshot(int fd, void *userdata) {
         return snapshot_write(fd, userdata, now_usec());
 }
 
@@ -88,7 +88,7 @@ int verb_save(int argc, char **argv) {
         if (streq(path, "-"))
                 r = snapshot_write(STDOUT_FILENO, rs, now_usec());
         else
-                r = fileio_write_atomic(path, 0600, write_snapshot, rs);
+                r = fileio_write_atomic(path, 0600, cli_write_snapshot, rs);
         if (r < 0)
                 return cli_error("%s: cannot write the snapshot: %s", path, strerror(-r));
         return EXIT_OK;

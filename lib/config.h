@@ -7,19 +7,12 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "ipnet.h"
 #include "macro.h"
 
 #define CONFIG_PATH_DEFAULT "/etc/fwguard/fwguard.conf"
 
-/* An IPv4 or IPv6 network; a single address has the full prefix length. */
-typedef struct ConfigAddr {
-        int family;             /* AF_INET or AF_INET6 */
-        union {
-                struct in_addr in;
-                struct in6_addr in6;
-        } addr;
-        unsigned prefixlen;
-} ConfigAddr;
+typedef IpNet ConfigAddr;
 
 typedef struct ConfigPorts {
         uint16_t *items;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "ipnet.h"
 #include "ptrvec.h"
 #include "ruleset.h"
 
@@ -16,16 +17,8 @@ struct nftnl_rule;
 /* The rule comment (udata) that, with the exact expressions, marks a guard. */
 #define GUARD_COMMENT "fwguard ssh guard"
 
-/* A network the guard accepts SSH from; a single address has the full prefix
- * length. Host bits past the prefix are ignored. */
-typedef struct GuardNet {
-        int family;             /* AF_INET or AF_INET6 */
-        union {
-                struct in_addr in;
-                struct in6_addr in6;
-        } addr;
-        unsigned prefixlen;
-} GuardNet;
+/* A network the guard accepts SSH from. Host bits past the prefix are ignored. */
+typedef IpNet GuardNet;
 
 /* Where SSH may come from. NULL or n == 0: anywhere. */
 typedef struct GuardSources {

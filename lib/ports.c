@@ -45,14 +45,12 @@
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <linux/inet_diag.h>
-#include <linux/sock_diag.h>
 
-#include <libmnl/libmnl.h>
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
 #include "ports.h"
+#include "sockdiag.h"
 
 /* sshd -T answers in milliseconds; this only bounds a hung or broken one. */
 #define SSHD_T_TIMEOUT_MS 5000
@@ -62,7 +60,6 @@
 #define SSH_SOCKET_UNIT "ssh.socket"
 /* The kernel fills a dump message up to the size of the reader's reads,
  * 32 KiB at most today; one that does not fit fails the read (MSG_TRUNC). */
-#define DIAG_BUFSIZE (64 * 1024)
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -159,77 +156,13 @@ static void listensocks_done(ListenSocks *s) {
         free(s->items);
 }
 
-static int on_diag_msg(const struct nlmsghdr *nlh, void *data) {
-        ListenSocks *socks = data;
-        const struct inet_diag_msg *m;
-        ListenSock *grown;
-
-        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-            mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
-                return MNL_CB_OK;
-        m = mnl_nlmsg_get_payload(nlh);
-        grown = reallocarray(socks->items, socks->n + 1, sizeof(*grown));
-        if (!grown) {
-                errno = ENOMEM;
-                return MNL_CB_ERROR;
-        }
-        socks->items = grown;
-        socks->items[socks->n++] = (ListenSock) {
-                .inode = m->idiag_inode,
-                .port = ntohs(m->id.idiag_sport),
-        };
-        return MNL_CB_OK;
-}
-
-static void mnl_socket_closep(struct mnl_socket **s) {
-        if (*s)
-                mnl_socket_close(*s);
-}
-
-/* The TCP LISTEN sockets of @family in the caller's network namespace:
- * a sock_diag socket always answers for the namespace it was opened in. */
-static int dump_listening(struct mnl_socket *nl, uint8_t family, uint32_t seq, ListenSocks *socks) {
-        _cleanup_free_ char *buf = NULL;
-        struct inet_diag_req_v2 *req;
-        struct nlmsghdr *nlh;
-        uint32_t portid = mnl_socket_get_portid(nl);
-        ssize_t n;
-        int r;
-
-        buf = malloc(DIAG_BUFSIZE);
-        if (!buf)
-                return -ENOMEM;
-        nlh = mnl_nlmsg_put_header(buf);
-        nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        nlh->nlmsg_seq = seq;
-        req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-        req->sdiag_family = family;
-        req->sdiag_protocol = IPPROTO_TCP;
-        req->idiag_states = 1u << TCP_LISTEN;
-        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-                return negative_errno();
-
-        do {
-                n = mnl_socket_recvfrom(nl, buf, DIAG_BUFSIZE);
-                if (n < 0)
-                        return negative_errno();
-                r = mnl_cb_run(buf, (size_t) n, seq, portid, on_diag_msg, socks);
-                if (r == MNL_CB_ERROR)
-                        return negative_errno();
-        } while (r > MNL_CB_STOP);
-        return 0;
-}
-
-/* /proc/PID/exe, without the " (deleted)" that an upgrade of the package
- * appends while the old sshd keeps running (and listening). */
-static int read_exe(int procfd, pid_t pid, char *buf, size_t len) {
+int ports_process_exe(pid_t pid, char *buf, size_t len) {
         char path[64];
         ssize_t n;
         size_t dl = strlen(" (deleted)");
 
-        snprintf(path, sizeof(path), "%d/exe", (int) pid);
-        n = readlinkat(procfd, path, buf, len - 1);
+        snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
+        n = readlink(path, buf, len - 1);
         if (n < 0)
                 return negative_errno();
         buf[n] = '\0';
@@ -239,44 +172,18 @@ static int read_exe(int procfd, pid_t pid, char *buf, size_t len) {
 }
 
 /* Mark the sockets of @socks that process @pid holds. */
-static int match_fds(int procfd, pid_t pid, ListenSocks *socks) {
-        _cleanup_(closedirp) DIR *d = NULL;
-        char path[64], link[64];
-        struct dirent *de;
-        int fd;
+static int match_fds(pid_t pid, ListenSocks *socks) {
+        _cleanup_free_ uint32_t *inodes = NULL;
+        size_t n = 0;
+        int r = sockdiag_pid_sockets(pid, &inodes, &n);
 
-        snprintf(path, sizeof(path), "%d/fd", (int) pid);
-        fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                int r = negative_errno();
-                close(fd);
+        if (r < 0)
                 return r;
-        }
-        while ((errno = 0, de = readdir(d))) {
-                unsigned long inode;
-                char *end;
-                ssize_t n;
-
-                if (de->d_name[0] == '.')
-                        continue;
-                n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
-                if (n < 0)
-                        continue;       /* the fd was closed meanwhile */
-                link[n] = '\0';
-                if (strncmp(link, "socket:[", 8) != 0)
-                        continue;
-                errno = 0;
-                inode = strtoul(link + 8, &end, 10);
-                if (errno != 0 || *end != ']')
-                        continue;
+        for (size_t j = 0; j < n; j++)
                 for (size_t i = 0; i < socks->n; i++)
-                        if (socks->items[i].inode == inode && !socks->items[i].pid)
+                        if (socks->items[i].inode == inodes[j] && !socks->items[i].pid)
                                 socks->items[i].pid = pid;
-        }
-        return errno > 0 ? -errno : 0;
+        return 0;
 }
 
 /* Processes that we may not look at. */
@@ -315,14 +222,14 @@ static int match_processes(const char *sshd, ListenSocks *socks, Unseen *unseen)
 
                 if (pid <= 0 || pid > INT_MAX || *end != '\0')
                         continue;
-                r = read_exe(dirfd(proc), (pid_t) pid, exe, sizeof(exe));
+                r = ports_process_exe((pid_t) pid, exe, sizeof(exe));
                 if (r == -ENOENT || r == -ESRCH)
                         continue;       /* exited, a zombie, or a kernel thread */
                 if (r < 0 && !unseen_add(unseen, (pid_t) pid, r))
                         return r;
                 if (r < 0 || !streq(exe, sshd))
                         continue;
-                r = match_fds(dirfd(proc), (pid_t) pid, socks);
+                r = match_fds((pid_t) pid, socks);
                 if (r < 0 && r != -ENOENT && r != -ESRCH && !unseen_add(unseen, (pid_t) pid, r))
                         return r;
         }
@@ -330,21 +237,13 @@ static int match_processes(const char *sshd, ListenSocks *socks, Unseen *unseen)
 }
 
 static int discover_listening(const char *sshd, PortSet *set, Notes *notes) {
-        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
         _cleanup_(listensocks_done) ListenSocks socks = {};
-        uint32_t seq = (uint32_t) time(NULL);
+        _cleanup_free_ SockDiagTcp *tcp = NULL;
         Unseen unseen = {};
-        size_t unmatched = 0;
+        size_t unmatched = 0, n_tcp = 0;
         int r;
 
-        nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
-        if (!nl)
-                return negative_errno();
-        if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-                return negative_errno();
-        r = dump_listening(nl, AF_INET, seq, &socks);
-        if (r >= 0)
-                r = dump_listening(nl, AF_INET6, seq + 1, &socks);
+        r = sockdiag_tcp(1u << TCP_LISTEN, &tcp, &n_tcp);
         if (r == -ENOENT) {
                 /* The kernel has no TCP sock_diag (CONFIG_INET_TCP_DIAG). */
                 note(notes, "listening sockets: sock_diag for TCP is not available: %s", strerror(-r));
@@ -352,8 +251,13 @@ static int discover_listening(const char *sshd, PortSet *set, Notes *notes) {
         }
         if (r < 0)
                 return r;
-        if (socks.n == 0)
+        if (n_tcp == 0)
                 return 0;
+        socks.items = calloc(n_tcp, sizeof(ListenSock));
+        if (!socks.items)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_tcp; i++)
+                socks.items[socks.n++] = (ListenSock) { .inode = tcp[i].inode, .port = tcp[i].local_port };
 
         r = match_processes(sshd, &socks, &unseen);
         if (r < 0)

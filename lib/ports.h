@@ -48,6 +48,10 @@ int ports_discover(const PortsOptions *opt, SshPort **ret, size_t *ret_n, char *
  * Returns @buf. */
 const char *ports_source_names(const SshPort *p, char *buf, size_t len);
 
+/* /proc/PID/exe, without the " (deleted)" that an upgrade of the package
+ * appends while the old binary keeps running. */
+int ports_process_exe(pid_t pid, char *buf, size_t len);
+
 /* The parsers behind two sources, exposed for the unit tests. */
 
 /* Ports from `sshd -T` output: those of the listenaddress lines, which hold

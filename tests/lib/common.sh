@@ -60,3 +60,11 @@ netns_holder() {
         kill "$pid"
         return 1
 }
+
+# What a command may not change in a namespace: the ruleset without its
+# counters (traffic moves those), and the generation id (any commit moves it).
+# Run as: ruleset_state [nsenter/ip netns exec prefix...]
+ruleset_state() {
+        "$@" "$FWGUARD" save "$TMP/.state.fwg" && od -An -tu4 -j20 -N4 "$TMP/.state.fwg" | sed 's/^ */genid /'
+        "$@" nft -s list ruleset
+}

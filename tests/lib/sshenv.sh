@@ -4,8 +4,8 @@
 # tests; alone in tools/demo.sh). Nothing appears in the host namespace: the
 # veth pair is created directly inside the two namespaces.
 #
-#   sshenv_up           server 192.0.2.1 / 2001:db8:f::1, client .2 / ::2,
-#                       sshd listening on $SSHENV_PORTS (default 22)
+#   sshenv_up           server 192.0.2.1, client 192.0.2.2 (with SSHENV_IPV6=1
+#                       also 2001:db8:f::1 / ::2), sshd on $SSHENV_PORTS (default 22)
 #   srv CMD...          run in the server namespace
 #   cli CMD...          run in the client namespace
 #   ssh_login [PORT] [ADDR]   a NEW key login runs `true`; returns ssh's status
@@ -42,8 +42,10 @@ sshenv_up() {
         ip link add "${SSHENV_P}v" netns "$SSHENV_SRV" type veth peer name "${SSHENV_P}p" netns "$SSHENV_CLI"
         srv ip addr add 192.0.2.1/24 dev "${SSHENV_P}v"
         cli ip addr add 192.0.2.2/24 dev "${SSHENV_P}p"
-        srv ip addr add 2001:db8:f::1/64 dev "${SSHENV_P}v" nodad
-        cli ip addr add 2001:db8:f::2/64 dev "${SSHENV_P}p" nodad
+        if [ -n "${SSHENV_IPV6:-}" ]; then
+                srv ip addr add 2001:db8:f::1/64 dev "${SSHENV_P}v" nodad
+                cli ip addr add 2001:db8:f::2/64 dev "${SSHENV_P}p" nodad
+        fi
         for ns in srv cli; do $ns ip link set lo up; done
         srv ip link set "${SSHENV_P}v" up
         cli ip link set "${SSHENV_P}p" up
@@ -78,10 +80,11 @@ _ssh() {
                 -o LogLevel=ERROR "$@"
 }
 
-ssh_login() { _ssh -o ControlMaster=no -o ControlPath=none -p "${1:-22}" "root@${2:-192.0.2.1}" true; }
+ssh_login() { _ssh -o ControlMaster=no -o ControlPath=none -p "${1:-${SSHENV_PORTS%% *}}" "root@${2:-192.0.2.1}" true; }
 
 ssh_session_open() {
-        _ssh -o ControlMaster=yes -o ControlPath="$SSHENV_DIR/cm" -o ControlPersist=120 -fN root@192.0.2.1
+        _ssh -o ControlMaster=yes -o ControlPath="$SSHENV_DIR/cm" -o ControlPersist=120 \
+                -p "${SSHENV_PORTS%% *}" -fN root@192.0.2.1
 }
 
-ssh_session_alive() { _ssh -o ControlPath="$SSHENV_DIR/cm" root@192.0.2.1 true; }
+ssh_session_alive() { _ssh -o ControlPath="$SSHENV_DIR/cm" -p "${SSHENV_PORTS%% *}" root@192.0.2.1 true; }
