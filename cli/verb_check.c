@@ -46,24 +46,16 @@ static const char *addr_str(const ProbeAddr *a, char *buf, size_t len) {
  * (its magic decides between a snapshot and nft text). */
 static int input_memfd(const char *path, int *ret) {
         _cleanup_close_ int in = cli_open_input(path), fd = -1;
-        char buf[65536];
+        int r;
 
         if (in < 0)
                 return in;
         fd = memfd_create("fwguard-input", MFD_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        for (;;) {
-                ssize_t n = read(in, buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                if (write(fd, buf, (size_t) n) != n)
-                        return -EIO;
-        }
+        r = fileio_copy(in, fd);
+        if (r < 0)
+                return r;
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return negative_errno();
         *ret = TAKE_FD(fd);

@@ -41,3 +41,27 @@ fail:
         (void) unlink(tmp);
         return r;
 }
+
+int fileio_copy(int in, int out) {
+        char buf[65536];
+
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof(buf));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        return 0;
+                for (ssize_t done = 0; done < n;) {
+                        ssize_t w = write(out, buf + done, (size_t) (n - done));
+
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w < 0)
+                                return negative_errno();
+                        done += w;
+                }
+        }
+}

@@ -10,3 +10,6 @@ typedef int (*fileio_writer)(int fd, void *userdata);
  * data is fsynced before the rename and the directory after it, so after a
  * crash @path holds either the old or the whole new content. */
 int fileio_write_atomic(const char *path, unsigned mode, fileio_writer write, void *userdata);
+
+/* Copy everything from @in to @out until EOF. */
+int fileio_copy(int in, int out);

@@ -53,6 +53,7 @@
 #include <nftables/libnftables.h>
 
 #include "batch.h"
+#include "fileio.h"
 #include "links.h"
 #include "macro.h"
 #include "nfterrors.h"
@@ -248,27 +249,13 @@ static int scratch_mount(int *ret) {
  * a pipe cannot do: copy the rules into a file. */
 static int copy_rules(int rules_fd, int mnt, char *path, size_t pathlen) {
         _cleanup_close_ int fd = openat(mnt, SCRATCH_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        char buf[65536];
+        int r;
 
         if (fd < 0)
                 return negative_errno();
-        for (;;) {
-                ssize_t n = read(rules_fd, buf, sizeof(buf));
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                for (ssize_t done = 0; done < n;) {
-                        ssize_t w = write(fd, buf + done, (size_t) (n - done));
-
-                        if (w < 0)
-                                return errno == ENOSPC ? -EFBIG : negative_errno();
-                        done += w;
-                }
-        }
+        r = fileio_copy(rules_fd, fd);
+        if (r < 0)
+                return r == -ENOSPC ? -EFBIG : r;
         snprintf(path, pathlen, "/proc/self/fd/%d/%s", mnt, SCRATCH_FILE);
         return 0;
 }
