@@ -137,4 +137,9 @@ set -e
 [ $rc = 1 ] || fail "hanging include: exit $rc, want 1"
 grep -q "did not finish within 2 s" "$TMP/out.txt" || fail "no timeout message: $(cat "$TMP/out.txt")"
 unchanged "check of a hanging include"
+
+note "iptables-legacy tables beside nftables are named in a warning"
+srv iptables-legacy -t filter -L INPUT > /dev/null || fail "iptables-legacy"
+srv "$FWGUARD" check --live > "$TMP/out.txt" 2>&1 || true
+grep -q "WARNING: iptables-legacy tables exist: filter (iptables)" "$TMP/out.txt" || fail "no legacy warning: $(cat "$TMP/out.txt")"
 echo ok
