@@ -10,6 +10,7 @@ tools/install-deps.sh
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 FWGUARD=$PWD/build/cli/fwguard
+export FWGUARD_SANDBOX=$PWD/build/sandbox/fwguard-sandbox     # not installed: the build's
 
 . tests/lib/sshenv.sh
 trap sshenv_down EXIT
@@ -36,8 +37,7 @@ step "fwguard save: an exact snapshot of the server's ruleset"
 srv "$FWGUARD" save "$W/before.fwg"
 ls -l "$W/before.fwg"
 
-step "A change that locks SSH out (only 80 and 443 allowed)"
-srv nft -f - <<'EON'
+cat > "$W/locking.nft" <<'EON'
 flush ruleset
 table inet filter {
         chain input {
@@ -47,6 +47,15 @@ table inet filter {
         }
 }
 EON
+step "fwguard check: would this file (only 80 and 443 allowed) lock SSH out?"
+srv "$FWGUARD" check "$W/locking.nft" || echo "(exit $?: check refuses it, and says what blocks SSH)"
+
+step "fwguard check -o: the same file with the SSH guard, proven in the sandbox"
+srv "$FWGUARD" check "$W/locking.nft" -o "$W/guarded.fwg" > /dev/null || true
+"$FWGUARD" show "$W/guarded.fwg"
+
+step "Applied raw (as nft -f would), the file locks SSH out"
+srv nft -f "$W/locking.nft"
 login
 
 step "fwguard restore: back to the snapshot, atomically, in one transaction"
