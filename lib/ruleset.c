@@ -625,7 +625,9 @@ fail:
         return r;
 }
 
-int ruleset_add_msg(Ruleset *rs, const struct nlmsghdr *nlh) {
+/* The kernel's own dump is what libnftnl's parsers are written for; every
+ * other source of messages (files, copies) is checked against the schema. */
+static int add_msg(Ruleset *rs, const struct nlmsghdr *nlh, bool from_kernel) {
         uint32_t family;
         int r;
 
@@ -634,9 +636,11 @@ int ruleset_add_msg(Ruleset *rs, const struct nlmsghdr *nlh) {
         r = msg_family(nlh, &family);
         if (r < 0)
                 return r;
-        r = nlschema_validate(nlh);
-        if (r < 0)
-                return r;
+        if (!from_kernel) {
+                r = nlschema_validate(nlh);
+                if (r < 0)
+                        return r;
+        }
 
         switch (nlh->nlmsg_type & 0xff) {
         case NFT_MSG_NEWTABLE:
@@ -660,8 +664,12 @@ int ruleset_add_msg(Ruleset *rs, const struct nlmsghdr *nlh) {
 
 /* ------------------------------------------------------------------ dump */
 
+int ruleset_add_msg(Ruleset *rs, const struct nlmsghdr *nlh) {
+        return add_msg(rs, nlh, false);
+}
+
 static int dump_cb(const struct nlmsghdr *nlh, void *userdata) {
-        return ruleset_add_msg(userdata, nlh);
+        return add_msg(userdata, nlh, true);
 }
 
 static int dump_type(Nl *nl, Ruleset *rs, uint16_t type) {
