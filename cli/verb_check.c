@@ -226,7 +226,7 @@ static void print_verdict(const PreflightVerdict *v, const PreflightTarget *targ
 }
 
 static int report(const char *what, const Preflight *p, const SshPort *ports, size_t n_ports,
-                  const PreflightTarget *targets, const char *legacy, bool json) {
+                  const char *notes, const PreflightTarget *targets, const char *legacy, bool json) {
         char src[256];
 
         if (json) {
@@ -242,8 +242,8 @@ static int report(const char *what, const Preflight *p, const SshPort *ports, si
                         json_array_append_new(extra, json_string(p->extra[i]));
                 if (legacy[0])
                         json_array_append_new(warn, json_sprintf("iptables-legacy tables exist: %s; nftables accepts cannot override their drops", legacy));
-                o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o}",
-                              "input", what,
+                o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o}",
+                              "input", what, "port_notes", notes,
                               "verdict", p->as_written.reachable ? "safe" : "locks-ssh-out",
                               "ssh_ports", jp, "touched_tables", touched, "guarded_blocking_chains", extra,
                               "as_written", verdict_json(&p->as_written, targets),
@@ -259,6 +259,8 @@ static int report(const char *what, const Preflight *p, const SshPort *ports, si
         for (size_t i = 0; i < n_ports; i++)
                 printf("%s %u (%s)", i ? "," : "", ports[i].port, ports_source_names(&ports[i], src, sizeof(src)));
         printf("\n");
+        if (notes[0])
+                printf("Note on the ports: %s\n", notes);
         if (legacy[0])
                 printf("WARNING: iptables-legacy tables exist: %s. nftables accepts, the guard's included, "
                        "cannot override their drops.\n", legacy);
@@ -393,5 +395,5 @@ int verb_check(int argc, char **argv) {
                         return cli_error("%s: %s", out, strerror(-r));
         }
         legacy_tables(legacy, sizeof(legacy));
-        return report(what, p, ports, n_ports, targets, legacy, json);
+        return report(what, p, ports, n_ports, notes, targets, legacy, json);
 }
