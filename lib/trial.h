@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* trial.h — the durable record of a guarded change and its state machine */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "batch.h"
+#include "ruleset.h"
+
+typedef enum TrialState {
+        TRIAL_IDLE,
+        TRIAL_SNAPSHOT_DURABLE,
+        TRIAL_COMMITTED,
+        TRIAL_ARMED,
+        TRIAL_CONFIRMED,
+        TRIAL_ROLLING_BACK,
+        _TRIAL_STATE_MAX,
+        _TRIAL_STATE_INVALID = -EINVAL,
+} TrialState;
+
+/* "idle", "snapshot-durable", "committed", "armed", "confirmed", "rolling-back":
+ * the state as the record on disk spells it. */
+const char *trial_state_to_string(TrialState s);
+TrialState trial_state_from_string(const char *s);
+
+/* The state machine's one table: may a trial in @from move to @to? */
+bool trial_transition_allowed(TrialState from, TrialState to);
+
+#define TRIAL_BOOT_ID_LEN 36
+/* A lock timeout that waits as long as it takes. */
+#define TRIAL_LOCK_WAIT_FOREVER UINT64_MAX
+
+typedef struct Trial {
+        uint64_t id;                    /* increasing over the state directory's life */
+        TrialState state;
+        Ruleset *s0;                    /* the live ruleset before the change */
+        Ruleset *s1;                    /* S1': the change with the guard, as committed */
+        Ruleset *target;                /* the saved rollback target, NULL until set */
+        unsigned target_seq;            /* names target-N.fwg; 0 while there is none */
+        TableRef *touched;              /* the tables the commit replaces */
+        size_t n_touched;
+        uint64_t deadline_boottime_ns;  /* CLOCK_BOOTTIME: what the timer is armed on */
+        uint64_t deadline_realtime_usec;/* CLOCK_REALTIME: for display, and after a reboot */
+        char boot_id[TRIAL_BOOT_ID_LEN + 1];
+        uint32_t genid;                 /* the generation the commit is conditioned on */
+        uint64_t created_usec;          /* CLOCK_REALTIME */
+        uint64_t committed_usec;        /* CLOCK_REALTIME, 0 until COMMITTED */
+        uid_t uid;                      /* who asked for the change */
+        char *summary;                  /* free text for the user, any bytes but NUL */
+} Trial;
+
+Trial *trial_free(Trial *t);
+static inline void trial_freep(Trial **t) { if (*t) trial_free(*t); }
+
+/* A finished trial, as the history lists it. @state is the state the trial
+ * ended from: CONFIRMED, ROLLING_BACK (rolled back) or SNAPSHOT_DURABLE
+ * (never committed). */
+typedef struct TrialSummary {
+        uint64_t id;
+        TrialState state;
+        uint64_t created_usec;
+        uint64_t committed_usec;
+        uid_t uid;
+        char *summary;
+} TrialSummary;
+
+void trial_summaries_free(TrialSummary *s, size_t n);
+
+/* Take the exclusive lock of @state_dir (an flock on STATE_DIR/lock, which is
+ * created). @timeout_usec 0: do not wait, -EBUSY if someone holds it;
+ * TRIAL_LOCK_WAIT_FOREVER: wait; otherwise wait that long, then -ETIMEDOUT.
+ * The lock is the returned fd's; closing it releases the lock. */
+int trial_lock(const char *state_dir, uint64_t timeout_usec, int *ret_fd);
+
+/* The state directory, opened under its lock for the store's life: hold a
+ * store for one transition (or a short sequence of them), so that the daemon
+ * and the second dead-man take turns. Creates @state_dir (mode 0700; its
+ * parent must exist). Finished trials are kept in the history, the newest
+ * @history_max of them (at least 1: the newest id is what the next id
+ * follows). */
+typedef struct TrialStore TrialStore;
+int trial_store_open(const char *state_dir, unsigned history_max, uint64_t lock_timeout_usec,
+                     TrialStore **ret);
+TrialStore *trial_store_free(TrialStore *s);
+static inline void trial_store_freep(TrialStore **s) { if (*s) trial_store_free(*s); }
+
+/* The pending trial, with its snapshots. 0 and *ret = NULL when idle.
+ * Leftovers of interrupted writes (temporary files, snapshots that no record
+ * names) are removed. -EBADMSG, with @err saying what, for a damaged record
+ * or snapshot. */
+int trial_load(TrialStore *s, Trial **ret, char *err, size_t errlen);
+
+/* IDLE → SNAPSHOT_DURABLE: write S0 and S1' and then the record, each durably.
+ * On failure (-ENOSPC, -EROFS, ...) nothing of the trial is left on disk.
+ * -EBUSY if a trial is pending. The rulesets are copied. */
+int trial_begin(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
+                const TableRef *touched, size_t n_touched, uint64_t deadline_boottime_ns,
+                uint32_t genid, uid_t uid, const char *summary, Trial **ret,
+                char *err, size_t errlen);
+
+/* Save @target as the rollback target, durably, before the trial enters (or
+ * retries) ROLLING_BACK. Allowed in COMMITTED, ARMED and ROLLING_BACK. */
+int trial_set_target(TrialStore *s, Trial *t, const Ruleset *target, char *err, size_t errlen);
+
+/* The one transition function: -EPERM, with @err naming from → to, for a
+ * transition the table refuses; otherwise the record is durable in state @to
+ * before it returns, and only then does @t change. Entering ROLLING_BACK
+ * needs a saved target (-EINVAL). To IDLE ends the trial: its directory
+ * becomes the history entry HISTORY/ID and the history is cut to the
+ * store's length. IDLE → SNAPSHOT_DURABLE is trial_begin()'s (-EINVAL here). */
+int trial_transition(TrialStore *s, Trial *t, TrialState to, char *err, size_t errlen);
+
+/* The finished trials, oldest first. */
+int trial_history(TrialStore *s, TrialSummary **ret, size_t *ret_n, char *err, size_t errlen);
