@@ -383,7 +383,7 @@ int verb_check(int argc, char **argv) {
                 .s0 = s0, .s1 = s1, .ports = port_nums, .n_ports = n_ports,
                 .sources = &(GuardSources) { .items = cfg->sources.items, .n = cfg->sources.n },
                 .targets = targets, .n_targets = n_targets,
-                .limits = { .timeout_sec = cfg->sandbox_timeout_sec + 10,
+                .limits = { .timeout_sec = cfg->sandbox_timeout_sec,
                             .memory_bytes = (uint64_t) cfg->sandbox_memory_mb << 20 },
         };
         r = preflight_run(&req, &p, &errors);
