@@ -17,6 +17,7 @@ static const struct {
         { "show", verb_show, "show FILE|-                     print a snapshot as nft text" },
         { "check", verb_check, "check FILE|--live [--json] [-o OUT] would it lock SSH out? (nothing changes)" },
         { "diff", verb_diff, "diff FILE [--json]              what applying FILE would change" },
+        { "status", verb_status, "status [--json] [--runtime-dir DIR] the pending trial, from fwguardd" },
 };
 
 static void help(FILE *f) {

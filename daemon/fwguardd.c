@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* fwguardd.c — the fwguard daemon: arguments, then the Manager
+ *
+ * main() only calls run(): everything the daemon does lives in the Manager
+ * (manager.c), so that this file stays the place that says how it starts.
+ * The directories are options so that tests run a daemon inside a network
+ * namespace with private directories; the daemon acts on the namespace it
+ * runs in and never on another.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "manager.h"
+
+#define STATE_DIR_DEFAULT "/var/lib/fwguard"
+#define RUNTIME_DIR_DEFAULT "/run/fwguard"
+
+static void help(FILE *f) {
+        fprintf(f, "Usage: fwguardd [--state-dir DIR] [--runtime-dir DIR] [--config FILE]\n\n"
+                   "  --state-dir DIR    trial records and history (" STATE_DIR_DEFAULT ")\n"
+                   "  --runtime-dir DIR  where the bus socket listens (" RUNTIME_DIR_DEFAULT ")\n"
+                   "  --config FILE      settings (" CONFIG_PATH_DEFAULT ")\n"
+                   "  -h, --help         this help\n      --version      the version\n"
+                   "\nSee fwguardd(8).\n");
+}
+
+static int run(int argc, char **argv) {
+        static const struct option options[] = {
+                { "state-dir", required_argument, NULL, 's' },
+                { "runtime-dir", required_argument, NULL, 'r' },
+                { "config", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        const char *state_dir = STATE_DIR_DEFAULT, *runtime_dir = RUNTIME_DIR_DEFAULT;
+        const char *config_path = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 's': state_dir = optarg; break;
+                case 'r': runtime_dir = optarg; break;
+                case 'c': config_path = optarg; break;
+                case 'h': help(stdout); return 0;
+                case 'V': printf("fwguardd %s\n", PACKAGE_VERSION); return 0;
+                default: help(stderr); return 2;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "fwguardd: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+
+        r = manager_new(state_dir, runtime_dir, config_path, &m);
+        if (r < 0)
+                return 1;
+        r = manager_start(m);
+        if (r < 0)
+                return 1;
+        return manager_run(m) < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+        return run(argc, argv);
+}
