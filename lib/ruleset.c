@@ -865,8 +865,6 @@ static int copier_push(struct nlmsghdr *nlh, RsMsgKind kind, const void *obj, vo
         Copier *c = userdata;
         int r = nlschema_normalise(nlh, c->norm, sizeof(c->norm));
 
-        /* The scratch buffer must stay zeroed: libmnl leaves padding as it finds it. */
-        memset(c->scratch, 0, kind == RS_MSG_ELEMS ? sizeof(c->scratch) : MNL_ALIGN(nlh->nlmsg_len));
         return r < 0 ? r : ruleset_add_msg(c->rs, (const struct nlmsghdr *) c->norm);
 }
 

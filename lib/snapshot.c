@@ -163,8 +163,10 @@ static int writer_push(struct nlmsghdr *nlh, RsMsgKind kind, const void *obj, vo
         size_t pad;
         int r;
 
-        /* libnftnl's builders leave some strings without their NUL, which the
-         * reader refuses: libnftnl would read past them. */
+        /* libnftnl's builders leave some strings without their NUL (the reader
+         * refuses them: libnftnl would read past them) and libmnl leaves
+         * padding as it finds it; the normalised copy fixes both, so files
+         * are deterministic and never carry stale memory. */
         r = nlschema_normalise(nlh, w->record, sizeof(w->record));
         if (r >= 0) {
                 pad = MNL_ALIGN(rec->nlmsg_len) - rec->nlmsg_len;
@@ -174,11 +176,6 @@ static int writer_push(struct nlmsghdr *nlh, RsMsgKind kind, const void *obj, vo
         } else if (r == -ENOBUFS) {
                 r = -EFBIG;
         }
-        /* libmnl 1.0.4 leaves attribute padding as it finds it: keep the
-         * scratch buffer zeroed, so that files are deterministic and never
-         * carry stale memory. Element messages may have written past their
-         * end (a cancelled last element). */
-        memset(w->scratch, 0, kind == RS_MSG_ELEMS ? sizeof(w->scratch) : MNL_ALIGN(nlh->nlmsg_len));
         return r;
 }
 
