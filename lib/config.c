@@ -15,6 +15,11 @@
  * lines ourselves through a reader that counts them, and compare our first
  * error with the first line libinih itself rejected.
  *
+ * A key's own range is checked as it is parsed; limits between keys (the
+ * trial timeouts) only once the whole file is read, since either key may
+ * come first and each may be left at its default. Such a mistake has no one
+ * line, so its message names the keys instead.
+ *
  * Lists (ports, networks, addresses) accept commas and blanks between items.
  * The first time a list key appears it replaces the default; repeating it,
  * or continuing it on an indented line, adds to it. Other keys take the last
@@ -65,6 +70,8 @@ static int parse_uint(const ConfigKey *key, const char *value, void *field, bool
                       char *why, size_t whylen);
 static int parse_group(const ConfigKey *key, const char *value, void *field, bool append,
                        char *why, size_t whylen);
+static int parse_absolute_path(const ConfigKey *key, const char *value, void *field, bool append,
+                               char *why, size_t whylen);
 
 static const ConfigKey config_keys[] = {
         { "guard",   "ssh_ports",       parse_ports,           offsetof(Config, ssh_ports),           NULL },
@@ -74,6 +81,23 @@ static const ConfigKey config_keys[] = {
         { "sandbox", "timeout_sec",     parse_uint,            offsetof(Config, sandbox_timeout_sec), "10", 1, 3600 },
         { "sandbox", "memory_mb",       parse_uint,            offsetof(Config, sandbox_memory_mb),   "512", 64, 1048576 },
         { "admin",   "group",           parse_group,           offsetof(Config, admin_group),         "sudo" },
+        /* Up to a day: a trial that waits longer for its confirmation is
+         * more likely forgotten than still being tested. */
+        { "trial",   "timeout_default_sec", parse_uint,        offsetof(Config, trial_timeout_default_sec), "120", 1, 86400 },
+        { "trial",   "timeout_min_sec", parse_uint,            offsetof(Config, trial_timeout_min_sec), "5", 1, 86400 },
+        { "trial",   "timeout_max_sec", parse_uint,            offsetof(Config, trial_timeout_max_sec), "3600", 1, 86400 },
+        { "trial",   "history",         parse_uint,            offsetof(Config, history_max),         "20", 1, 1000 },
+        { "daemon",  "state_dir",       parse_absolute_path,   offsetof(Config, state_dir),           "/var/lib/fwguard" },
+};
+
+/* Keys of [trial] whose values must not decrease in this order. */
+static const struct {
+        const char *name;
+        size_t offset;
+} trial_timeout_order[] = {
+        { "timeout_min_sec",     offsetof(Config, trial_timeout_min_sec) },
+        { "timeout_default_sec", offsetof(Config, trial_timeout_default_sec) },
+        { "timeout_max_sec",     offsetof(Config, trial_timeout_max_sec) },
 };
 
 /* ---------------------------------------------------------------- value parsers */
@@ -303,6 +327,25 @@ static int parse_group(const ConfigKey *key, const char *value, void *field, boo
         return 0;
 }
 
+/* The daemon is started from anywhere (systemd, a shell): a relative path
+ * would depend on its working directory. */
+static int parse_absolute_path(const ConfigKey *key, const char *value, void *field, bool append,
+                               char *why, size_t whylen) {
+        char **path = field, *copy;
+
+        if (value[0] != '/')
+                return why_fmt(why, whylen, "\"%s\" is not an absolute path", value);
+        for (const char *c = value; *c; c++)
+                if (iscntrl((unsigned char) *c))
+                        return why_fmt(why, whylen, "the path contains a control character");
+        copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        free(*path);
+        *path = copy;
+        return 0;
+}
+
 /* ---------------------------------------------------------------- the file */
 
 typedef struct ParseCtx {
@@ -422,6 +465,7 @@ Config *config_free(Config *c) {
         free(c->sources.items);
         free(c->probe_addresses.items);
         free(c->admin_group);
+        free(c->state_dir);
         free(c);
         return NULL;
 }
@@ -456,6 +500,21 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
+}
+
+static int check_trial_timeouts(const Config *c, const char *path, char *err, size_t errlen) {
+        for (size_t i = 0; i + 1 < ELEMENTSOF(trial_timeout_order); i++) {
+                unsigned lower = *(const unsigned *) ((const char *) c + trial_timeout_order[i].offset);
+                unsigned upper = *(const unsigned *) ((const char *) c + trial_timeout_order[i + 1].offset);
+
+                if (lower <= upper)
+                        continue;
+                set_err(err, errlen, "%s: [trial] %s = %u is more than %s = %u "
+                        "(timeout_min_sec <= timeout_default_sec <= timeout_max_sec)",
+                        path, trial_timeout_order[i].name, lower, trial_timeout_order[i + 1].name, upper);
+                return -EINVAL;
+        }
+        return 0;
 }
 
 int config_load(const char *path, Config **ret, char *err, size_t errlen) {
@@ -512,6 +571,9 @@ int config_load(const char *path, Config **ret, char *err, size_t errlen) {
         }
         if (bad_line < 0)
                 return -ENOMEM;
+        r = check_trial_timeouts(c, path, err, errlen);
+        if (r < 0)
+                return r;
 
         c->path = strdup(path);
         if (!c->path)

@@ -38,6 +38,15 @@ typedef struct Config {
 
         /* [admin] */
         char *admin_group;              /* NULL: root only (root always is an admin) */
+
+        /* [trial] min <= default <= max, checked by config_load() */
+        unsigned trial_timeout_default_sec;
+        unsigned trial_timeout_min_sec;
+        unsigned trial_timeout_max_sec;
+        unsigned history_max;           /* finished trials kept (trial_store_open()) */
+
+        /* [daemon] */
+        char *state_dir;                /* an absolute path */
 } Config;
 
 /* A Config holding the defaults. */
@@ -45,7 +54,9 @@ int config_new(Config **ret);
 
 /* Read @path (NULL: CONFIG_PATH_DEFAULT). A missing file gives the defaults
  * and is not an error (->path stays NULL). A bad line returns -EINVAL, and
- * @err (may be NULL) says "PATH:LINE: what is wrong" for the first one. */
+ * @err (may be NULL) says "PATH:LINE: what is wrong" for the first one.
+ * Values that are each good but do not fit together (the trial timeouts)
+ * return -EINVAL with "PATH: [section] key ..." naming the keys. */
 int config_load(const char *path, Config **ret, char *err, size_t errlen);
 
 Config *config_free(Config *c);

@@ -29,14 +29,17 @@
  *   trial/s0.fwg         S0, a snapshot file (snapshot.h)
  *   trial/s1.fwg         S1' as committed
  *   trial/target-N.fwg   the rollback target, N = the record's target_seq
+ *   trial/report         free text for the user (optional, see trial_set_report())
  *   history/ID/          a finished trial: the whole trial/ directory, renamed
  *
  * Every file is replaced with fileio_write_atomic(), and the record is
  * written last: a record never names a snapshot that is not durable. A new
  * rollback target gets a new name, because overwriting the one that the
  * durable record names would break that rule for the time in between.
- * Anything in trial/ that the record does not name is a leftover of an
- * interrupted write and is removed once the record has been read.
+ * Anything in trial/ that the record does not name, but for the report, is a
+ * leftover of an interrupted write and is removed once the record has been
+ * read. The report is not named by the record because nothing depends on it:
+ * it is there or not, whole either way.
  *
  * The record is "key=value" lines after a "fwguard-trial 1" line, ending in a
  * CRC-32 of everything before it: a record is either whole or refused
@@ -538,6 +541,19 @@ static int record_parse(char *buf, size_t len, Trial *t, char *err, size_t errle
         return 0;
 }
 
+/* read_file() for the files of a trial, which we wrote within @max: a larger
+ * one is damaged. -ENOENT leaves @err alone, for the caller to judge. */
+static int trial_file_read(const char *path, size_t max, char **ret, size_t *ret_len,
+                           char *err, size_t errlen) {
+        int r = read_file(path, max, ret, ret_len);
+
+        if (r == -EFBIG)
+                return fail(-EBADMSG, err, errlen, "%s: larger than %zu bytes", path, max);
+        if (r < 0 && r != -ENOENT)
+                return fail(r, err, errlen, "reading %s: %s", path, strerror(-r));
+        return r;
+}
+
 static int record_read(const char *dir, Trial *t, char *err, size_t errlen) {
         _cleanup_free_ char *path = path_join(dir, "record"), *buf = NULL;
         char e[256] = "";
@@ -546,11 +562,13 @@ static int record_read(const char *dir, Trial *t, char *err, size_t errlen) {
 
         if (!path)
                 return -ENOMEM;
-        r = read_file(path, RECORD_MAX, &buf, &len);
-        if (r == -EFBIG)
-                return fail(-EBADMSG, err, errlen, "%s: larger than %d bytes", path, RECORD_MAX);
+        r = trial_file_read(path, RECORD_MAX, &buf, &len, err, errlen);
+        /* Callers read a directory that holds a trial: one without its
+         * record is damaged, not absent. */
+        if (r == -ENOENT)
+                return fail(-EBADMSG, err, errlen, "%s is missing", path);
         if (r < 0)
-                return fail(r, err, errlen, "reading %s: %s", path, strerror(-r));
+                return r;
         r = record_parse(buf, len, t, e, sizeof(e));
         if (r < 0)
                 return fail(r, err, errlen, "%s: %s", path, e);
@@ -580,6 +598,27 @@ static int target_name(unsigned seq, char **ret) {
         return asprintf(ret, "target-%u.fwg", seq) < 0 ? -ENOMEM : 0;
 }
 
+/* The report in @dir, NULL when there is none. */
+static int report_read(const char *dir, char **ret, char *err, size_t errlen) {
+        _cleanup_free_ char *path = path_join(dir, "report"), *buf = NULL;
+        size_t len;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = trial_file_read(path, TRIAL_REPORT_MAX, &buf, &len, err, errlen);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (strlen(buf) != len)
+                return fail(-EBADMSG, err, errlen, "%s: not text", path);
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
 /* ------------------------------------------------------------------ trial objects */
 
 Trial *trial_free(Trial *t) {
@@ -590,13 +629,16 @@ Trial *trial_free(Trial *t) {
         ruleset_free(t->target);
         table_refs_free(t->touched, t->n_touched);
         free(t->summary);
+        free(t->report);
         free(t);
         return NULL;
 }
 
 void trial_summaries_free(TrialSummary *s, size_t n) {
-        for (size_t i = 0; s && i < n; i++)
+        for (size_t i = 0; s && i < n; i++) {
                 free(s[i].summary);
+                free(s[i].report);
+        }
         free(s);
 }
 
@@ -618,7 +660,8 @@ static int trial_dir_clean(TrialStore *s, const Trial *keep) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
                 if (keep && (streq(de->d_name, "record") || streq(de->d_name, "s0.fwg") ||
-                             streq(de->d_name, "s1.fwg") || streq_ptr(de->d_name, target)))
+                             streq(de->d_name, "s1.fwg") || streq(de->d_name, "report") ||
+                             streq_ptr(de->d_name, target)))
                         continue;
                 if (unlinkat(dirfd(d), de->d_name, 0) < 0 && r == 0)
                         r = negative_errno();
@@ -627,12 +670,46 @@ static int trial_dir_clean(TrialStore *s, const Trial *keep) {
         return r;
 }
 
-int trial_load(TrialStore *s, Trial **ret, char *err, size_t errlen) {
+/* The trial kept in @dir (trial/ or a history entry): its record, its report
+ * and, with @snapshots, the snapshots that the record names. */
+static int trial_read(const char *dir, bool snapshots, Trial **ret, char *err, size_t errlen) {
         _cleanup_(trial_freep) Trial *t = calloc(1, sizeof(Trial));
-        _cleanup_free_ char *record = path_join(s->trial_dir, "record"), *target = NULL;
+        _cleanup_free_ char *target = NULL;
         int r;
 
-        if (!t || !record)
+        if (!t)
+                return -ENOMEM;
+        r = record_read(dir, t, err, errlen);
+        if (r < 0)
+                return r;
+        r = report_read(dir, &t->report, err, errlen);
+        if (r < 0)
+                return r;
+        if (snapshots) {
+                r = snapshot_load(dir, "s0.fwg", &t->s0, err, errlen);
+                if (r < 0)
+                        return r;
+                r = snapshot_load(dir, "s1.fwg", &t->s1, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        if (snapshots && t->target_seq > 0) {
+                if (target_name(t->target_seq, &target) < 0)
+                        return -ENOMEM;
+                r = snapshot_load(dir, target, &t->target, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+int trial_load(TrialStore *s, Trial **ret, char *err, size_t errlen) {
+        _cleanup_(trial_freep) Trial *t = NULL;
+        _cleanup_free_ char *record = path_join(s->trial_dir, "record");
+        int r;
+
+        if (!record)
                 return -ENOMEM;
         if (access(record, F_OK) < 0) {
                 if (errno != ENOENT)
@@ -643,22 +720,9 @@ int trial_load(TrialStore *s, Trial **ret, char *err, size_t errlen) {
                 *ret = NULL;
                 return 0;
         }
-        r = record_read(s->trial_dir, t, err, errlen);
+        r = trial_read(s->trial_dir, true, &t, err, errlen);
         if (r < 0)
                 return r;
-        r = snapshot_load(s->trial_dir, "s0.fwg", &t->s0, err, errlen);
-        if (r < 0)
-                return r;
-        r = snapshot_load(s->trial_dir, "s1.fwg", &t->s1, err, errlen);
-        if (r < 0)
-                return r;
-        if (t->target_seq > 0) {
-                if (target_name(t->target_seq, &target) < 0)
-                        return -ENOMEM;
-                r = snapshot_load(s->trial_dir, target, &t->target, err, errlen);
-                if (r < 0)
-                        return r;
-        }
         /* Only now that the record and all it names are good: a damaged
          * record keeps everything for a person to look at. */
         r = trial_dir_clean(s, t);
@@ -693,6 +757,12 @@ static int remove_dir(int parent, const char *name) {
                         (void) unlinkat(dirfd(d), de->d_name, 0);
         closedir(d);
         return unlinkat(parent, name, AT_REMOVEDIR) < 0 ? negative_errno() : 0;
+}
+
+static char *history_entry(TrialStore *s, uint64_t id) {
+        char *p;
+
+        return asprintf(&p, "%s/%" PRIu64, s->history_dir, id) < 0 ? NULL : p;
 }
 
 /* The ids in history/, sorted. Entries named ".ID" are prunings that a crash
@@ -767,13 +837,12 @@ int trial_history(TrialStore *s, TrialSummary **ret, size_t *ret_n, char *err, s
         if (!list)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                _cleanup_(trial_freep) Trial *t = calloc(1, sizeof(Trial));
-                char name[32];
-                _cleanup_free_ char *dir = NULL;
+                _cleanup_(trial_freep) Trial *t = NULL;
+                _cleanup_free_ char *dir = history_entry(s, ids[i]);
 
-                snprintf(name, sizeof(name), "%" PRIu64, ids[i]);
-                dir = path_join(s->history_dir, name);
-                r = !t || !dir ? -ENOMEM : record_read(dir, t, err, errlen);
+                /* The snapshots are for trial_history_load(): a listing reads
+                 * only what it shows. */
+                r = !dir ? -ENOMEM : trial_read(dir, false, &t, err, errlen);
                 if (r < 0) {
                         trial_summaries_free(list, i);
                         return r;
@@ -785,10 +854,33 @@ int trial_history(TrialStore *s, TrialSummary **ret, size_t *ret_n, char *err, s
                         .committed_usec = t->committed_usec,
                         .uid = t->uid,
                         .summary = TAKE_PTR(t->summary),
+                        .report = TAKE_PTR(t->report),
                 };
         }
         *ret = list;
         *ret_n = n;
+        return 0;
+}
+
+int trial_history_load(TrialStore *s, uint64_t id, Trial **ret, char *err, size_t errlen) {
+        _cleanup_(trial_freep) Trial *t = NULL;
+        _cleanup_free_ char *entry = history_entry(s, id);
+        int r;
+
+        if (!entry)
+                return -ENOMEM;
+        if (access(entry, F_OK) < 0) {
+                if (errno == ENOENT)
+                        return fail(-ENOENT, err, errlen, "trial %" PRIu64 " is not in the history", id);
+                return fail(negative_errno(), err, errlen, "%s: %m", entry);
+        }
+        r = trial_read(entry, true, &t, err, errlen);
+        if (r < 0)
+                return r;
+        /* A record under another id's name would hand out the wrong snapshots. */
+        if (t->id != id)
+                return fail(-EBADMSG, err, errlen, "%s: the record is of trial %" PRIu64, entry, t->id);
+        *ret = TAKE_PTR(t);
         return 0;
 }
 
@@ -931,12 +1023,55 @@ int trial_set_target(TrialStore *s, Trial *t, const Ruleset *target, char *err, 
         return 0;
 }
 
-/* To IDLE: the trial directory becomes the history entry in one rename. */
-static int trial_finish(TrialStore *s, Trial *t, char *err, size_t errlen) {
-        _cleanup_free_ char *entry = NULL;
+int trial_set_deadline(TrialStore *s, Trial *t, uint64_t deadline_boottime_ns,
+                       uint64_t deadline_realtime_usec, char *err, size_t errlen) {
+        Trial next = *t;
         int r;
 
-        if (asprintf(&entry, "%s/%" PRIu64, s->history_dir, t->id) < 0)
+        /* Only while the timer runs or is about to be armed: before the
+         * commit, trial_begin() has only just set the deadline, and once
+         * confirmed or rolling back nothing waits for it any more. */
+        if (t->state != TRIAL_COMMITTED && t->state != TRIAL_ARMED)
+                return fail(-EPERM, err, errlen, "trial %" PRIu64 ": no new deadline in %s",
+                            t->id, state_name(t->state));
+        next.deadline_boottime_ns = deadline_boottime_ns;
+        next.deadline_realtime_usec = deadline_realtime_usec;
+        r = record_write(s, &next, err, errlen);
+        if (r < 0)
+                return r;
+        t->deadline_boottime_ns = deadline_boottime_ns;
+        t->deadline_realtime_usec = deadline_realtime_usec;
+        return 0;
+}
+
+int trial_set_report(TrialStore *s, Trial *t, const char *text, char *err, size_t errlen) {
+        _cleanup_free_ char *copy = NULL;
+        int r;
+
+        /* An ended trial's directory is its history entry, which stays as it
+         * ended. */
+        if (t->state == TRIAL_IDLE)
+                return fail(-EPERM, err, errlen, "trial %" PRIu64 " has ended", t->id);
+        if (strlen(text) > TRIAL_REPORT_MAX)
+                return fail(-E2BIG, err, errlen, "trial %" PRIu64 ": the report is longer than %d bytes",
+                            t->id, TRIAL_REPORT_MAX);
+        copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
+        r = store_write(s, "report", write_text, copy, err, errlen);
+        if (r < 0)
+                return r;
+        free(t->report);
+        t->report = TAKE_PTR(copy);
+        return 0;
+}
+
+/* To IDLE: the trial directory becomes the history entry in one rename. */
+static int trial_finish(TrialStore *s, Trial *t, char *err, size_t errlen) {
+        _cleanup_free_ char *entry = history_entry(s, t->id);
+        int r;
+
+        if (!entry)
                 return -ENOMEM;
         if (rename(s->trial_dir, entry) < 0)
                 return fail(negative_errno(), err, errlen, "moving %s to %s: %m", s->trial_dir, entry);

@@ -33,6 +33,8 @@ bool trial_transition_allowed(TrialState from, TrialState to);
 #define TRIAL_BOOT_ID_LEN 36
 /* A lock timeout that waits as long as it takes. */
 #define TRIAL_LOCK_WAIT_FOREVER UINT64_MAX
+/* The longest report, in bytes: far above what a person reads. */
+#define TRIAL_REPORT_MAX (1024 * 1024)
 
 typedef struct Trial {
         uint64_t id;                    /* increasing over the state directory's life */
@@ -51,6 +53,7 @@ typedef struct Trial {
         uint64_t committed_usec;        /* CLOCK_REALTIME, 0 until COMMITTED */
         uid_t uid;                      /* who asked for the change */
         char *summary;                  /* free text for the user, any bytes but NUL */
+        char *report;                   /* trial_set_report()'s text, NULL while there is none */
 } Trial;
 
 Trial *trial_free(Trial *t);
@@ -66,6 +69,7 @@ typedef struct TrialSummary {
         uint64_t committed_usec;
         uid_t uid;
         char *summary;
+        char *report;                   /* NULL: the trial has none */
 } TrialSummary;
 
 void trial_summaries_free(TrialSummary *s, size_t n);
@@ -106,6 +110,19 @@ int trial_begin(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
  * retries) ROLLING_BACK. Allowed in COMMITTED, ARMED and ROLLING_BACK. */
 int trial_set_target(TrialStore *s, Trial *t, const Ruleset *target, char *err, size_t errlen);
 
+/* Move the deadline (an extension, or re-arming after a restart), durably:
+ * the record holds the new deadline before @t does. Allowed in COMMITTED and
+ * ARMED, the states whose timer is armed or about to be; -EPERM otherwise. */
+int trial_set_deadline(TrialStore *s, Trial *t, uint64_t deadline_boottime_ns,
+                       uint64_t deadline_realtime_usec, char *err, size_t errlen);
+
+/* Save @text (any bytes but NUL, at most TRIAL_REPORT_MAX, else -E2BIG) as
+ * the trial's report, replacing any earlier one atomically: what a rollback
+ * could not carry over, or that a reboot ended the trial. It is kept with the
+ * trial and goes into its history entry. Allowed in every state but IDLE
+ * (-EPERM). */
+int trial_set_report(TrialStore *s, Trial *t, const char *text, char *err, size_t errlen);
+
 /* The one transition function: -EPERM, with @err naming from → to, for a
  * transition the table refuses; otherwise the record is durable in state @to
  * before it returns, and only then does @t change. Entering ROLLING_BACK
@@ -116,3 +133,8 @@ int trial_transition(TrialStore *s, Trial *t, TrialState to, char *err, size_t e
 
 /* The finished trials, oldest first. */
 int trial_history(TrialStore *s, TrialSummary **ret, size_t *ret_n, char *err, size_t errlen);
+
+/* The finished trial @id, with its snapshots and report; its state is the
+ * one it ended from, as in TrialSummary. -ENOENT if the history does not
+ * hold it (never begun, still pending, or pruned); -EBADMSG if it is damaged. */
+int trial_history_load(TrialStore *s, uint64_t id, Trial **ret, char *err, size_t errlen);

@@ -76,6 +76,11 @@ static void check_defaults(const Config *c) {
         CHECK(c->sandbox_timeout_sec == 10, "timeout_sec %u", c->sandbox_timeout_sec);
         CHECK(c->sandbox_memory_mb == 512, "memory_mb %u", c->sandbox_memory_mb);
         CHECK(streq_ptr(c->admin_group, "sudo"), "group %s", c->admin_group);
+        CHECK(c->trial_timeout_default_sec == 120 && c->trial_timeout_min_sec == 5 &&
+              c->trial_timeout_max_sec == 3600, "trial timeouts %u %u %u", c->trial_timeout_default_sec,
+              c->trial_timeout_min_sec, c->trial_timeout_max_sec);
+        CHECK(c->history_max == 20, "history %u", c->history_max);
+        CHECK(streq_ptr(c->state_dir, "/var/lib/fwguard"), "state_dir %s", c->state_dir);
 }
 
 static void test_defaults(void) {
@@ -110,7 +115,14 @@ static void test_keys(void) {
                     "timeout_sec = 30\n"
                     "memory_mb = 1024 ; inline comment\n"
                     "[admin]\n"
-                    "group = fw admins\n");
+                    "group = fw admins\n"
+                    "[trial]\n"
+                    "timeout_default_sec = 300\n"
+                    "timeout_min_sec = 30\n"
+                    "timeout_max_sec = 900\n"
+                    "history = 50\n"
+                    "[daemon]\n"
+                    "state_dir = /srv/fw guard/state\n");
         CHECK(c->ssh_ports.n == 2 && c->ssh_ports.items[0] == 22 && c->ssh_ports.items[1] == 2222,
               "ssh_ports");
         CHECK(c->sources.n == 3, "sources: %zu", c->sources.n);
@@ -122,10 +134,14 @@ static void test_keys(void) {
         CHECK(c->sandbox_timeout_sec == 30, "timeout_sec %u", c->sandbox_timeout_sec);
         CHECK(c->sandbox_memory_mb == 1024, "memory_mb %u", c->sandbox_memory_mb);
         CHECK(streq_ptr(c->admin_group, "fw admins"), "group %s", c->admin_group);
+        CHECK(c->trial_timeout_default_sec == 300 && c->trial_timeout_min_sec == 30 &&
+              c->trial_timeout_max_sec == 900, "trial timeouts");
+        CHECK(c->history_max == 50, "history %u", c->history_max);
+        CHECK(streq_ptr(c->state_dir, "/srv/fw guard/state"), "state_dir %s", c->state_dir);
 }
 
 static void test_repeats(void) {
-        _cleanup_(config_freep) Config *c = NULL, *d = NULL;
+        _cleanup_(config_freep) Config *c = NULL, *d = NULL, *e = NULL, *f = NULL;
 
         /* A list grows when repeated or continued; a number takes the last value. */
         c = load_ok("[guard]\n"
@@ -150,6 +166,16 @@ static void test_repeats(void) {
         CHECK(!d->admin_group, "empty group: %s", d->admin_group);
         CHECK(d->sandbox_timeout_sec == 3600 && d->sandbox_memory_mb == 64, "bounds");
         CHECK(d->sources.n == 2 && addr_is(&d->sources.items[1], "::", 0), "any networks");
+
+        /* The trial bounds, and timeouts that meet: min = default = max. */
+        e = load_ok("[trial]\nhistory = 1\ntimeout_min_sec = 1\ntimeout_default_sec = 1\ntimeout_max_sec = 1\n"
+                    "[daemon]\nstate_dir = /\nstate_dir = /var/lib/other\n");
+        CHECK(e->history_max == 1 && e->trial_timeout_min_sec == 1 && e->trial_timeout_default_sec == 1 &&
+              e->trial_timeout_max_sec == 1, "trial lower bounds");
+        CHECK(streq_ptr(e->state_dir, "/var/lib/other"), "the last state_dir: %s", e->state_dir);
+        f = load_ok("[trial]\nhistory = 1000\ntimeout_default_sec = 86400\ntimeout_max_sec = 86400\n"
+                    "timeout_min_sec = 86400\n");
+        CHECK(f->history_max == 1000 && f->trial_timeout_max_sec == 86400, "trial upper bounds");
 }
 
 static void test_bad_values(void) {
@@ -185,6 +211,16 @@ static void test_bad_values(void) {
                 { "[sandbox]\nmemory_mb = 63\n",           "is not a number from 64 to 1048576" },
                 { "[sandbox]\nmemory_mb =\n",              "\"\" is not a number" },
                 { "[admin]\ngroup = a:b\n",                "\"a:b\" is not a group name" },
+                { "[trial]\ntimeout_default_sec = 0\n",  "\"0\" is not a number from 1 to 86400" },
+                { "[trial]\ntimeout_min_sec = 0\n",      "\"0\" is not a number from 1 to 86400" },
+                { "[trial]\ntimeout_max_sec = 86401\n",  "\"86401\" is not a number from 1 to 86400" },
+                { "[trial]\ntimeout_max_sec = 1h\n",     "\"1h\" is not a number" },
+                { "[trial]\nhistory = 0\n",              "\"0\" is not a number from 1 to 1000" },
+                { "[trial]\nhistory = 1001\n",           "\"1001\" is not a number from 1 to 1000" },
+                { "[daemon]\nstate_dir = var/lib/fwguard\n", "\"var/lib/fwguard\" is not an absolute path" },
+                { "[daemon]\nstate_dir = ./state\n",     "\"./state\" is not an absolute path" },
+                { "[daemon]\nstate_dir =\n",             "\"\" is not an absolute path" },
+                { "[daemon]\nstate_dir = /var/\x01lib\n", "contains a control character" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -194,6 +230,38 @@ static void test_bad_values(void) {
                 /* The message names the key in front of the reason. */
                 snprintf(prefix, sizeof(prefix), ":2: %.*s: ", (int) strcspn(key, " ="), key);
                 load_bad2(cases[i].text, 2, prefix, cases[i].what);
+        }
+}
+
+/* Timeouts that are each in range but out of order: no one line is wrong,
+ * so the message names the file and the keys. */
+static void test_timeout_order(void) {
+        static const struct {
+                const char *text, *what;
+        } cases[] = {
+                { "[trial]\ntimeout_min_sec = 600\ntimeout_max_sec = 300\n",
+                  "timeout_min_sec = 600 is more than timeout_default_sec = 120" },
+                { "[trial]\ntimeout_min_sec = 200\n",
+                  "timeout_min_sec = 200 is more than timeout_default_sec = 120" },
+                { "[trial]\ntimeout_default_sec = 4000\n",
+                  "timeout_default_sec = 4000 is more than timeout_max_sec = 3600" },
+                { "[trial]\ntimeout_max_sec = 60\n",
+                  "timeout_default_sec = 120 is more than timeout_max_sec = 60" },
+                { "[trial]\ntimeout_default_sec = 10\ntimeout_min_sec = 300\ntimeout_max_sec = 200\n",
+                  "timeout_min_sec = 300 is more than timeout_default_sec = 10" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                Config *c = (Config *) 0x1;
+                char err[512] = "", want[1024];
+                int r;
+
+                write_file(cases[i].text);
+                r = config_load(path, &c, err, sizeof(err));
+                snprintf(want, sizeof(want), "%s: [trial] %s (timeout_min_sec <= timeout_default_sec <= "
+                         "timeout_max_sec)", path, cases[i].what);
+                CHECK(r == -EINVAL && c == (Config *) 0x1, "want -EINVAL, got %d\n--- input:\n%s", r, cases[i].text);
+                CHECK(streq(err, want), "want \"%s\", got \"%s\"", want, err);
         }
 }
 
@@ -265,7 +333,9 @@ static void test_example(void) {
         c = load_ok(text);
         CHECK(c->ssh_ports.n == 2 && c->sources.n == 2 && c->probe_addresses.n == 2 &&
               c->sandbox_timeout_sec == 10 && c->sandbox_memory_mb == 512 &&
-              streq_ptr(c->admin_group, "sudo"), "the uncommented example:\n%s", text);
+              streq_ptr(c->admin_group, "sudo") && c->trial_timeout_default_sec == 120 &&
+              c->trial_timeout_min_sec == 5 && c->trial_timeout_max_sec == 3600 && c->history_max == 20 &&
+              streq_ptr(c->state_dir, "/var/lib/fwguard"), "the uncommented example:\n%s", text);
 }
 
 static void test_not_a_file(void) {
@@ -286,6 +356,7 @@ int main(void) {
         test_keys();
         test_repeats();
         test_bad_values();
+        test_timeout_order();
         test_structure();
         test_example();
         test_not_a_file();

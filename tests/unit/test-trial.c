@@ -15,8 +15,15 @@
  *   - a second store, in another process, gets -EBUSY / -ETIMEDOUT while the
  *     first holds the lock, and the lock when it is released;
  *   - the history keeps the newest N, ids keep increasing;
+ *   - a new deadline is on disk (and survives a reload) in COMMITTED and
+ *     ARMED, and refused elsewhere without touching the record;
+ *   - a report, in every state but IDLE, is replaced whole, survives
+ *     trial_load() and goes into the history; a damaged one is -EBADMSG;
+ *   - trial_history_load() gives back a finished trial whole, in the state
+ *     it ended from; -ENOENT for what the history does not hold;
  *   - as root: a full tmpfs (-ENOSPC) and a read-only one (-EROFS), mounted in
- *     a private mount namespace, leave nothing of the trial.
+ *     a private mount namespace, leave nothing of the trial, and a report or
+ *     deadline that could not be written leaves the trial as it was.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -268,6 +275,7 @@ static void check_same_trial(const Trial *a, const Trial *b) {
         CHECK(streq(a->boot_id, b->boot_id) && a->genid == b->genid && a->uid == b->uid, "boot id, genid, uid");
         CHECK(a->created_usec == b->created_usec && a->committed_usec == b->committed_usec, "times");
         CHECK(streq(a->summary, b->summary), "summary '%s'", b->summary);
+        CHECK(streq_ptr(a->report, b->report), "report '%s'", b->report);
         CHECK(a->n_touched == b->n_touched && a->target_seq == b->target_seq, "touched, target");
         for (size_t i = 0; i < a->n_touched; i++)
                 CHECK(a->touched[i].family == b->touched[i].family &&
@@ -335,12 +343,14 @@ static void test_crash(void) {
         }
 
         /* trial_begin() died before its record: idle, and its snapshot goes. */
-        _cleanup_free_ char *dir = new_dir(), *tdir = in_dir(dir, "trial"), *p = in_dir(tdir, "s0.fwg");
+        _cleanup_free_ char *dir = new_dir(), *tdir = in_dir(dir, "trial"), *p = in_dir(tdir, "s0.fwg"),
+                *report = in_dir(tdir, "report");
         _cleanup_(trial_store_freep) TrialStore *s = store(dir);
         _cleanup_(trial_freep) Trial *back = NULL;
         write_file(p, "half", 4);
+        write_file(report, "no record", 9);
         back = reload(dir, &s);
-        CHECK(!back && !exists(tdir, "s0.fwg"), "leftover of a begin");
+        CHECK(!back && !exists(tdir, "s0.fwg") && !exists(tdir, "report"), "leftover of a begin");
 
         /* Ending died between its rename and the new trial/: idle, history kept. */
         Trial *t = trial_in(s, TRIAL_CONFIRMED);
@@ -481,6 +491,145 @@ static void test_history(void) {
         CHECK(trial_store_open(dir, 0, 0, &s) == -EINVAL, "history length 0");
 }
 
+static bool file_is(const char *path, const char *text) {
+        size_t len;
+        const char *raw = read_all(path, &len);
+
+        return len == strlen(text) && memcmp(raw, text, len) == 0;
+}
+
+/* A new deadline is in the record before it is in the trial, and only while
+ * the timer runs or is about to be armed. */
+static void test_deadline(void) {
+        for (TrialState st = TRIAL_IDLE; st < _TRIAL_STATE_MAX; st++) {
+                _cleanup_free_ char *dir = new_dir(), *record = in_dir(dir, "trial/record"), *before = NULL;
+                _cleanup_(trial_store_freep) TrialStore *s = store(dir);
+                _cleanup_(trial_freep) Trial *t = trial_in(s, st), *back = NULL;
+                uint64_t boot = t->deadline_boottime_ns, real = t->deadline_realtime_usec;
+                size_t len = 0;
+                int r;
+
+                if (st != TRIAL_IDLE) {
+                        const char *raw = read_all(record, &len);
+                        before = dup_bytes(raw, len);
+                        before[len] = '\0';
+                }
+                err[0] = '\0';
+                r = trial_set_deadline(s, t, boot + 60000000000ULL, real + 60000000ULL, err, sizeof(err));
+                if (st != TRIAL_COMMITTED && st != TRIAL_ARMED) {
+                        CHECK(r == -EPERM && strstr(err, trial_state_to_string(st)), "deadline in %s: %d '%s'",
+                              trial_state_to_string(st), r, err);
+                        CHECK(t->deadline_boottime_ns == boot && t->deadline_realtime_usec == real,
+                              "deadline changed by a refusal");
+                        CHECK(st == TRIAL_IDLE || file_is(record, before), "record changed by a refusal");
+                        continue;
+                }
+                CHECK(r == 0, "deadline in %s: %d %s", trial_state_to_string(st), r, err);
+                CHECK(t->deadline_boottime_ns == boot + 60000000000ULL &&
+                      t->deadline_realtime_usec == real + 60000000ULL, "new deadline in the trial");
+                CHECK(!file_is(record, before), "the record on disk did not change");
+                back = reload(dir, &s);
+                check_same_trial(t, back);
+        }
+}
+
+/* In every state but IDLE, a report is saved, replaced whole and kept by
+ * trial_load(). */
+static void test_report(void) {
+        static const char conflicts[] = "inet filter: rule \"tcp dport 443 accept\" was changed meanwhile\n"
+                                        "control \x01, backslash \\, ünïcode";
+
+        for (TrialState st = TRIAL_IDLE; st < _TRIAL_STATE_MAX; st++) {
+                _cleanup_free_ char *dir = new_dir(), *tdir = in_dir(dir, "trial"), *report = in_dir(tdir, "report");
+                _cleanup_(trial_store_freep) TrialStore *s = store(dir);
+                _cleanup_(trial_freep) Trial *t = trial_in(s, st), *back = NULL;
+                int r;
+
+                err[0] = '\0';
+                r = trial_set_report(s, t, "first", err, sizeof(err));
+                if (st == TRIAL_IDLE) {
+                        CHECK(r == -EPERM && strstr(err, "has ended") && !t->report, "report when idle: %d '%s'", r, err);
+                        CHECK(!exists(tdir, "report"), "a report in an empty trial directory");
+                        continue;
+                }
+                CHECK(r == 0 && streq_ptr(t->report, "first") && file_is(report, "first"),
+                      "report in %s: %d %s", trial_state_to_string(st), r, err);
+                r = trial_set_report(s, t, conflicts, err, sizeof(err));
+                CHECK(r == 0 && streq_ptr(t->report, conflicts) && file_is(report, conflicts),
+                      "report replaced in %s: %d %s", trial_state_to_string(st), r, err);
+                back = reload(dir, &s);
+                CHECK(back && exists(tdir, "report"), "the report taken for a leftover");
+                check_same_trial(t, back);
+        }
+
+        /* The bound, from both sides, and damage. */
+        _cleanup_free_ char *dir = new_dir(), *report = in_dir(dir, "trial/report"), *big = malloc(TRIAL_REPORT_MAX + 2);
+        _cleanup_(trial_store_freep) TrialStore *s = store(dir);
+        _cleanup_(trial_freep) Trial *t = trial_in(s, TRIAL_ROLLING_BACK), *back = NULL;
+
+        CHECK(big, "malloc");
+        memset(big, 'x', TRIAL_REPORT_MAX + 1);
+        big[TRIAL_REPORT_MAX + 1] = '\0';
+        CHECK(trial_set_report(s, t, big, err, sizeof(err)) == -E2BIG && !t->report && !exists(report, ""),
+              "a report beyond the bound");
+        big[TRIAL_REPORT_MAX] = '\0';
+        CHECK(trial_set_report(s, t, big, err, sizeof(err)) == 0, "a report at the bound: %s", err);
+        back = reload(dir, &s);
+        check_same_trial(t, back);
+        write_file(report, "a\0b", 3);
+        expect_bad(dir, &s, "a report with a NUL byte");
+        big[TRIAL_REPORT_MAX] = 'x';
+        write_file(report, big, TRIAL_REPORT_MAX + 1);
+        expect_bad(dir, &s, "a report beyond the bound");
+}
+
+/* A finished trial comes back whole from the history, in the state it ended
+ * from and with its report, which trial_history() lists too. */
+static void test_history_load(void) {
+        static const TrialState ends[] = { TRIAL_CONFIRMED, TRIAL_ROLLING_BACK, TRIAL_SNAPSHOT_DURABLE };
+        _cleanup_free_ char *dir = new_dir(), *s1 = in_dir(dir, "history/3/s1.fwg"),
+                *from = in_dir(dir, "history/4"), *to = in_dir(dir, "history/9");
+        _cleanup_(trial_store_freep) TrialStore *s = store(dir);
+        Trial *none = NULL, *pending;
+        TrialSummary *h = NULL;
+        size_t n;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(ends); i++) {
+                _cleanup_(trial_freep) Trial *t = trial_in(s, ends[i]), *back = NULL;
+
+                if (ends[i] == TRIAL_ROLLING_BACK)
+                        CHECK(trial_set_report(s, t, "ended by a reboot", err, sizeof(err)) == 0, "report: %s", err);
+                go(s, t, TRIAL_IDLE);
+                r = trial_history_load(s, t->id, &back, err, sizeof(err));
+                CHECK(r == 0, "trial_history_load %zu: %d %s", i, r, err);
+                t->state = ends[i];
+                check_same_trial(t, back);
+        }
+        CHECK(trial_history(s, &h, &n, err, sizeof(err)) == 0 && n == 3, "history: %s", err);
+        CHECK(!h[0].report && streq_ptr(h[1].report, "ended by a reboot") && !h[2].report,
+              "reports in the history");
+        trial_summaries_free(h, n);
+
+        /* Pending, never begun, pruned: not in the history. */
+        pending = begin(s);
+        err[0] = '\0';
+        CHECK(trial_history_load(s, pending->id, &none, err, sizeof(err)) == -ENOENT && !none &&
+              strstr(err, "not in the history"), "the pending trial: '%s'", err);
+        CHECK(trial_history_load(s, 99, &none, err, sizeof(err)) == -ENOENT && !none, "a trial never begun");
+        go(s, pending, TRIAL_IDLE);
+        trial_free(pending);
+        CHECK(trial_history_load(s, 1, &none, err, sizeof(err)) == -ENOENT && !none, "a pruned trial");
+
+        /* Damaged entries. */
+        CHECK(unlink(s1) == 0, "unlink %s", s1);
+        CHECK(trial_history_load(s, 3, &none, err, sizeof(err)) == -EBADMSG && !none && strstr(err, "missing"),
+              "an entry without S1': '%s'", err);
+        CHECK(rename(from, to) == 0, "rename");
+        CHECK(trial_history_load(s, 9, &none, err, sizeof(err)) == -EBADMSG && !none && strstr(err, "of trial 4"),
+              "an entry under another id: '%s'", err);
+}
+
 /* Nothing of a failed trial_begin() may stay: not the record, not a snapshot. */
 static void check_nothing_left(TrialStore *s, const char *tdir, int r, int want) {
         Trial *t = NULL;
@@ -491,13 +640,14 @@ static void check_nothing_left(TrialStore *s, const char *tdir, int r, int want)
 }
 
 static int full_state_dir(void) {
-        _cleanup_free_ char *dir = new_dir(), *state = in_dir(dir, "state"), *tdir = in_dir(state, "trial");
+        _cleanup_free_ char *dir = new_dir(), *state = in_dir(dir, "state"), *tdir = in_dir(state, "trial"),
+                *state2 = in_dir(dir, "state2"), *report = in_dir(state2, "trial/report"), *huge = NULL;
         _cleanup_(ruleset_freep) Ruleset *big = NULL;
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&text, &len);
-        TrialStore *s;
-        Trial *t = NULL;
+        TrialStore *s, *s2;
+        Trial *t = NULL, *t2, *back;
 
         /* About 200 bytes a rule: far beyond 64 KiB. */
         fputs("table filter\nchain input hook\n", f);
@@ -513,9 +663,31 @@ static int full_state_dir(void) {
         s = store(state);
         check_nothing_left(s, tdir, trial_begin(s, S0, big, TOUCHED, 1, deadline, 1, 0, "big", &t, err, sizeof(err)),
                            -ENOSPC);
+
+        /* A pending trial, whose report and deadline fail to be written: the
+         * trial stays as it was, on disk and in memory. */
+        s2 = store(state2);
+        t2 = trial_in(s2, TRIAL_ARMED);
+        huge = malloc(200 * 1024 + 1);
+        CHECK(huge, "malloc");
+        memset(huge, 'x', 200 * 1024);
+        huge[200 * 1024] = '\0';
+        CHECK(trial_set_report(s2, t2, huge, err, sizeof(err)) == -ENOSPC && !t2->report && !exists(report, ""),
+              "a report on a full disk: %s", err);
+        CHECK(trial_set_report(s2, t2, "kept", err, sizeof(err)) == 0, "a small report: %s", err);
+
         CHECK(mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0, "read-only: %m");
         check_nothing_left(s, tdir, trial_begin(s, S0, S1, TOUCHED, 1, deadline, 1, 0, "ro", &t, err, sizeof(err)),
                            -EROFS);
+        CHECK(trial_set_report(s2, t2, "lost", err, sizeof(err)) == -EROFS && streq_ptr(t2->report, "kept") &&
+              file_is(report, "kept"), "a report on a read-only disk: %s", err);
+        CHECK(trial_set_deadline(s2, t2, deadline + 1, 1, err, sizeof(err)) == -EROFS &&
+              t2->deadline_boottime_ns == deadline, "a deadline on a read-only disk: %s", err);
+        back = reload(state2, &s2);
+        check_same_trial(t2, back);
+        trial_free(back);
+        trial_free(t2);
+        trial_store_free(s2);
         trial_store_free(s);
         return 0;
 }
@@ -559,6 +731,9 @@ int main(void) {
         test_corrupt();
         test_lock();
         test_history();
+        test_deadline();
+        test_report();
+        test_history_load();
         test_full();
 
         ruleset_free(S0);
