@@ -19,6 +19,11 @@ int verb_show(int argc, char **argv);
 int verb_check(int argc, char **argv);
 int verb_diff(int argc, char **argv);
 int verb_status(int argc, char **argv);
+int verb_apply(int argc, char **argv);
+int verb_confirm(int argc, char **argv);
+int verb_rollback(int argc, char **argv);
+int verb_extend(int argc, char **argv);
+int verb_history(int argc, char **argv);
 
 _printf_(1, 2) int cli_error(const char *fmt, ...);     /* prints, returns EXIT_ERROR */
 _printf_(1, 2) int cli_usage(const char *fmt, ...);     /* prints, returns EXIT_USAGE */

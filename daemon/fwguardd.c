@@ -12,12 +12,12 @@
 
 #include "manager.h"
 
-#define STATE_DIR_DEFAULT "/var/lib/fwguard"
 #define RUNTIME_DIR_DEFAULT "/run/fwguard"
 
 static void help(FILE *f) {
         fprintf(f, "Usage: fwguardd [--state-dir DIR] [--runtime-dir DIR] [--config FILE]\n\n"
-                   "  --state-dir DIR    trial records and history (" STATE_DIR_DEFAULT ")\n"
+                   "  --state-dir DIR    trial records and history (default: the config's\n"
+                   "                     [daemon] state_dir, /var/lib/fwguard)\n"
                    "  --runtime-dir DIR  where the bus socket listens (" RUNTIME_DIR_DEFAULT ")\n"
                    "  --config FILE      settings (" CONFIG_PATH_DEFAULT ")\n"
                    "  -h, --help         this help\n      --version      the version\n"
@@ -33,7 +33,7 @@ static int run(int argc, char **argv) {
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
-        const char *state_dir = STATE_DIR_DEFAULT, *runtime_dir = RUNTIME_DIR_DEFAULT;
+        const char *state_dir = NULL, *runtime_dir = RUNTIME_DIR_DEFAULT;
         const char *config_path = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
         int c, r;

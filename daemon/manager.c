@@ -9,15 +9,16 @@
  * come from SO_PEERCRED, which sd-bus hands out through
  * sd_bus_query_sender_creds() when a message carries no sender.
  *
- * Who may call what is one table, method_access[], checked in one filter
- * that runs before any method handler: a method of our interface that the
- * table does not list is refused, so a new method is closed until its line
- * is written. The socket itself is open to every local user (0666) because
- * Status is for anyone; the table, not the file mode, is the boundary.
+ * Who may call what is one table, method_access[] in methods.c, checked in
+ * one filter that runs before any method handler: a method of our interface
+ * that the table does not list is refused, so a new method is closed until
+ * its line is written. The socket itself is open to every local user (0666)
+ * because Status is for anyone; the table, not the file mode, is the
+ * boundary.
  *
- * The trial record is read through lib/trial under its lock, with a short
- * timeout: a Status call must never hang the loop behind a long transition
- * of the second dead-man, it answers "busy" instead.
+ * The pending trial lives in memory (m->trial) from its commit to its end;
+ * every step that changes it opens the state directory under its lock, so
+ * that the record on disk changes before the kernel does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,68 +30,31 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 
-#include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
-#include <systemd/sd-event.h>
 #include <systemd/sd-id128.h>
 
+#include "log.h"
 #include "manager.h"
-#include "trial.h"
 
-#define MANAGER_PATH "/org/fwguard/Manager"
-#define MANAGER_INTERFACE "org.fwguard.Manager1"
-/* Status only reads: long enough for one transition to finish writing,
- * short enough that the loop does not notice. */
-#define STATUS_LOCK_TIMEOUT_USEC (200 * 1000)
-/* Reading opens no history; any length >= 1 leaves it as it is. */
-#define STATUS_HISTORY_MAX 1
-/* The socket is open to every local user: without a cap, one of them could
+/* Rollback and confirm wait this long for the second dead-man to finish a
+ * transition before they give up. */
+#define STORE_LOCK_TIMEOUT_USEC (5 * 1000 * 1000)
+/* The sockets are open to every local user: without a cap, one of them could
  * use up our fds, and accept() failing with EMFILE would spin the loop. */
 #define CONNECTIONS_MAX 64
-
-typedef struct Connection Connection;
-
-struct Manager {
-        sd_event *event;
-        char *state_dir;
-        char *runtime_dir;
-        char *socket_path;
-        Config *config;
-        int listen_fd;
-        sd_event_source *listen_source;
-        sd_id128_t server_id;
-        Connection *connections;        /* doubly linked, freed on disconnect */
-        unsigned n_connections;
-};
+/* How often STATUS= counts down while a trial is armed (never when idle). */
+#define STATUS_TICK_USEC (5 * 1000 * 1000)
+/* The dead-man may fire this late: the rollback delay goal is well under 1 s. */
+#define DEADLINE_ACCURACY_USEC 1000
 
 struct Connection {
         Manager *manager;
         sd_bus *bus;
         Connection *prev, *next;
 };
-
-typedef enum Access {
-        ACCESS_ANYONE,                  /* any local user: reads only */
-} Access;
-
-/* The authorization table: one line per method of MANAGER_INTERFACE. */
-static const struct {
-        const char *member;
-        Access access;
-} method_access[] = {
-        { "Status", ACCESS_ANYONE },
-};
-
-_printf_(1, 2) static void log_error(const char *fmt, ...) {
-        va_list ap;
-
-        fputs("fwguardd: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
 
 static Connection *connection_free(Connection *c) {
         if (!c)
@@ -112,15 +76,23 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Connection *, connection_free);
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* A job's callback may not run any more: its thread is joined and
+         * the call it would have answered is dropped with the connection. */
+        job_free(m->apply);
+        sd_bus_message_unref(m->apply_msg);
         while (m->connections)
                 connection_free(m->connections);
-        sd_event_source_unref(m->listen_source);
+        sd_event_source_disable_unref(m->listen_source);
+        sd_event_source_disable_unref(m->deadline);
+        sd_event_source_disable_unref(m->status_tick);
         if (m->listen_fd >= 0) {
                 close(m->listen_fd);
                 /* Only the socket is ours to remove: the state directory
                  * outlives the daemon by design. */
                 unlink(m->socket_path);
         }
+        trial_free(m->trial);
+        nl_free(m->nl);
         sd_event_unref(m->event);
         config_free(m->config);
         free(m->socket_path);
@@ -140,7 +112,12 @@ int manager_new(const char *state_dir, const char *runtime_dir, const char *conf
         if (!m)
                 return -ENOMEM;
         m->listen_fd = -1;
-        m->state_dir = strdup(state_dir);
+        r = config_load(config_path, &m->config, err, sizeof(err));
+        if (r < 0) {
+                log_error("%s", *err ? err : strerror(-r));
+                return r;
+        }
+        m->state_dir = strdup(state_dir ?: m->config->state_dir);
         m->runtime_dir = strdup(runtime_dir);
         if (!m->state_dir || !m->runtime_dir ||
             asprintf(&m->socket_path, "%s/bus", runtime_dir) < 0) {
@@ -148,9 +125,9 @@ int manager_new(const char *state_dir, const char *runtime_dir, const char *conf
                 log_error("out of memory");
                 return -ENOMEM;
         }
-        r = config_load(config_path, &m->config, err, sizeof(err));
+        r = nl_open(&m->nl);
         if (r < 0) {
-                log_error("%s", *err ? err : strerror(-r));
+                log_error("cannot open the nftables netlink socket: %s", strerror(-r));
                 return r;
         }
         r = sd_event_default(&m->event);
@@ -167,78 +144,168 @@ int manager_new(const char *state_dir, const char *runtime_dir, const char *conf
         return 0;
 }
 
-/* The pending trial, or NULL when idle. Logs nothing: the caller decides
- * whether the failure is the daemon's (at start) or the call's. */
-static int manager_read_trial(Manager *m, Trial **ret, char *err, size_t errlen) {
-        _cleanup_(trial_store_freep) TrialStore *s = NULL;
+int manager_store(Manager *m, TrialStore **ret, char *err, size_t errlen) {
+        int r = trial_store_open(m->state_dir, m->config->history_max, STORE_LOCK_TIMEOUT_USEC, ret);
+
+        if (r < 0)
+                snprintf(err, errlen, "cannot open the state directory %s: %s", m->state_dir,
+                         r == -ETIMEDOUT ? "another process holds its lock" : strerror(-r));
+        return r;
+}
+
+void manager_emit(Manager *m, const char *member, const char *types, ...) {
+        for (Connection *c = m->connections; c; c = c->next) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
+                va_list ap;
+                int r;
+
+                r = sd_bus_message_new_signal(c->bus, &sig, MANAGER_PATH, MANAGER_INTERFACE, member);
+                if (r >= 0) {
+                        va_start(ap, types);
+                        r = sd_bus_message_appendv(sig, types, ap);
+                        va_end(ap);
+                }
+                if (r >= 0)
+                        r = sd_bus_send(c->bus, sig, NULL);
+                if (r < 0)
+                        log_warning("cannot send the %s signal: %s", member, strerror(-r));
+        }
+}
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        (void) clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void notify_status(Manager *m) {
+        uint64_t now, left;
+
+        if (!m->trial) {
+                (void) sd_notify(false, "STATUS=idle");
+                return;
+        }
+        now = now_usec(CLOCK_BOOTTIME);
+        left = m->trial->deadline_boottime_ns / 1000 > now ? m->trial->deadline_boottime_ns / 1000 - now : 0;
+        (void) sd_notifyf(false, "STATUS=trial %" PRIu64 ": rolls back in %" PRIu64 " s",
+                          m->trial->id, (left + 999999) / 1000000);
+}
+
+static int on_status_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        notify_status(m);
+        if (!m->trial)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        (void) sd_event_source_set_time_relative(s, STATUS_TICK_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+/* Tell the people logged in on this host, as they may be the ones locked
+ * out. wall(1) runs in a grandchild so that nothing waits for it and no
+ * SIGCHLD handling is needed; between fork() and exec() only
+ * async-signal-safe calls are made (other threads may hold locks). */
+static void announce(const char *text) {
+        const char *wall = getenv("FWGUARDD_WALL") ?: "/usr/bin/wall";
+        char *const argv[] = { (char *) wall, (char *) text, NULL };
+        pid_t pid;
+
+        pid = fork();
+        if (pid < 0) {
+                log_warning("cannot announce on the terminals: %m");
+                return;
+        }
+        if (pid == 0) {
+                if (fork() == 0)
+                        execv(wall, argv);
+                _exit(0);
+        }
+        (void) waitpid(pid, NULL, 0);
+}
+
+int manager_rollback(Manager *m, const char *why, RollbackResult *ret, char *err, size_t errlen) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        _cleanup_free_ char *text = NULL;
+        uint64_t id = m->trial->id;
         int r;
 
-        r = trial_store_open(m->state_dir, STATUS_HISTORY_MAX, STATUS_LOCK_TIMEOUT_USEC, &s);
+        r = manager_store(m, &store, err, errlen);
+        if (r < 0)
+                return r;
+        r = driver_rollback(m->nl, store, m->trial, ret, err, errlen);
         if (r < 0) {
-                snprintf(err, errlen, "cannot open the state directory %s: %s",
-                         m->state_dir, strerror(-r));
+                log_event(LOG_CRIT, LOG_ID_ROLLBACK, id, "trial %" PRIu64 ": ROLLBACK FAILED (%s): %s",
+                          id, why, err);
                 return r;
         }
-        return trial_load(s, ret, err, errlen);
+        manager_disarm(m);
+        log_event(LOG_WARNING, LOG_ID_ROLLBACK, id,
+                  "trial %" PRIu64 " rolled back (%s)%s; %zu change(s) of other writers could not be carried over",
+                  id, why, ret->exact ? "" : ", but the result differs from the target", ret->n_conflicts);
+        if (ret->report)
+                log_warning("trial %" PRIu64 ": %s", id, ret->report);
+        if (asprintf(&text, "fwguard: the firewall change of trial %" PRIu64 " was rolled back (%s). "
+                     "See `fwguard history`.", id, why) >= 0)
+                announce(text);
+        manager_emit(m, "RolledBack", "tsbu", id, why, ret->exact, (uint32_t) ret->n_conflicts);
+        return 0;
 }
 
-/* D-Bus strings must be UTF-8 and the summary may hold any bytes: anything
- * outside printable ASCII becomes '?', so a stray byte can never make Status
- * fail for everyone. */
-static void sanitize_ascii(char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f)
-                        *s = '?';
-}
-
-static int on_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        _cleanup_(rollback_result_clear) RollbackResult res = {};
         Manager *m = userdata;
-        _cleanup_(trial_freep) Trial *t = NULL;
-        _cleanup_free_ char *summary = NULL;
         char err[512] = "";
+
+        if (manager_rollback(m, "the deadline passed without a confirmation", &res, err, sizeof(err)) < 0) {
+                /* Try again soon: a lock held by the second dead-man, or a
+                 * kernel that refused, may be gone in a moment. */
+                (void) sd_event_source_set_time_relative(s, 1000 * 1000);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+int manager_arm(Manager *m) {
+        uint64_t at = m->trial->deadline_boottime_ns / 1000;
         int r;
 
-        r = manager_read_trial(m, &t, err, sizeof(err));
-        if (r == -ETIMEDOUT)
-                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                        "the trial is changing state; ask again");
-        if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s",
-                                         *err ? err : strerror(-r));
-        if (!t)
-                return sd_bus_reply_method_return(msg, "stts", "idle", UINT64_C(0), UINT64_C(0), "");
-
-        summary = strdup(t->summary ? t->summary : "");
-        if (!summary)
-                return -ENOMEM;
-        sanitize_ascii(summary);
-        return sd_bus_reply_method_return(msg, "stts", trial_state_to_string(t->state), t->id,
-                                          t->deadline_realtime_usec, summary);
-}
-
-static const sd_bus_vtable manager_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("Status", SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("s", state, "t", trial_id,
-                                              "t", deadline_realtime_usec, "s", summary),
-                                on_status, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_VTABLE_END
-};
-
-static bool caller_may(uid_t euid, Access access) {
-        switch (access) {
-        case ACCESS_ANYONE:
-                return true;
+        if (m->deadline) {
+                r = sd_event_source_set_time(m->deadline, at);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->deadline, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time(m->event, &m->deadline, CLOCK_BOOTTIME, at, DEADLINE_ACCURACY_USEC,
+                                      on_deadline, m);
+        if (r < 0) {
+                log_error("cannot arm the dead-man timer: %s", strerror(-r));
+                return r;
         }
-        return false;
+        if (m->status_tick)
+                r = sd_event_source_set_enabled(m->status_tick, SD_EVENT_ONESHOT);
+        else
+                r = sd_event_add_time_relative(m->event, &m->status_tick, CLOCK_MONOTONIC, 0,
+                                               STATUS_TICK_USEC / 10, on_status_tick, m);
+        if (r < 0)
+                log_warning("cannot refresh the status: %s", strerror(-r));
+        notify_status(m);
+        return 0;
 }
 
-/* The one place where method_access[] is applied; runs before dispatch.
- * Returning > 0 means the message was answered here. */
+void manager_disarm(Manager *m) {
+        if (m->deadline)
+                (void) sd_event_source_set_enabled(m->deadline, SD_EVENT_OFF);
+        m->trial = trial_free(m->trial);
+        notify_status(m);
+}
+
+/* The one place where authorization is applied (manager_may_call());
+ * it runs before dispatch. Returning > 0 means the message was answered here. */
 static int on_filter(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        Manager *m = userdata;
         const char *member;
-        uid_t euid;
+        uid_t euid = UID_INVALID;
         int r;
 
         /* Bus clients (busctl among them) greet a bus daemon with Hello
@@ -250,24 +317,26 @@ static int on_filter(sd_bus_message *msg, void *userdata, sd_bus_error *ret_erro
                 return 0;
         member = sd_bus_message_get_member(msg);
 
-        /* Who is asking, from SO_PEERCRED: a direct connection has no
-         * sender, so sd-bus falls back to the socket peer. */
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
+        /* Who is asking, from SO_PEERCRED and SO_PEERGROUPS: a direct
+         * connection has no sender, so sd-bus falls back to the socket peer. */
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+                                      SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_PID, &creds);
         if (r >= 0)
                 r = sd_bus_creds_get_euid(creds, &euid);
+        if (r >= 0)
+                r = manager_may_call(m, member, creds);
         if (r < 0)
                 return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_ACCESS_DENIED,
                                                   "cannot tell who is calling: %s", strerror(-r)), 1;
-
-        for (size_t i = 0; i < ELEMENTSOF(method_access); i++)
-                if (streq_ptr(member, method_access[i].member)) {
-                        if (caller_may(euid, method_access[i].access))
-                                return 0;
-                        break;
-                }
+        if (r > 0)
+                return 0;
+        log_event(LOG_NOTICE, LOG_ID_REFUSAL, 0, "uid %u was refused %s: not an administrator",
+                  (unsigned) euid, member ? member : "(none)");
         return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_ACCESS_DENIED,
-                                          "uid %u may not call %s", (unsigned) euid,
-                                          member ? member : "(none)"), 1;
+                                          "uid %u may not call %s: only root%s%s may", (unsigned) euid,
+                                          member ? member : "(none)",
+                                          m->config->admin_group ? " and the members of group " : "",
+                                          m->config->admin_group ?: ""), 1;
 }
 
 static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
@@ -302,7 +371,8 @@ static int connection_new(Manager *m, int fd) {
                 return r;
         /* The filter needs the peer's uid; SO_PEERCRED gives it without
          * asking the client for anything. */
-        r = sd_bus_negotiate_creds(c->bus, 1, SD_BUS_CREDS_EUID);
+        r = sd_bus_negotiate_creds(c->bus, 1, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+                                   SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_PID);
         if (r < 0)
                 return r;
         r = sd_bus_add_filter(c->bus, NULL, on_filter, m);
@@ -412,9 +482,41 @@ static int manager_listen(Manager *m) {
         return 0;
 }
 
-int manager_start(Manager *m) {
+/* Bring a trial that the last run left behind to a defined state before
+ * anything else may happen. */
+static int manager_recover(Manager *m) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
         _cleanup_(trial_freep) Trial *t = NULL;
-        char err[512] = "";
+        _cleanup_(rollback_result_clear) RollbackResult rb = {};
+        DriverRecovery what;
+        char err[512] = "", msg[256] = "";
+        int r;
+
+        r = manager_store(m, &store, err, sizeof(err));
+        if (r >= 0)
+                r = trial_load(store, &t, err, sizeof(err));
+        if (r < 0) {
+                log_error("%s", *err ? err : strerror(-r));
+                return r;
+        }
+        if (!t)
+                return 0;
+        r = driver_recover(m->nl, store, t, &what, &rb, msg, sizeof(msg), err, sizeof(err));
+        if (r < 0) {
+                log_event(LOG_CRIT, LOG_ID_RECOVERY, t->id, "trial %" PRIu64 ": recovery failed: %s",
+                          t->id, *err ? err : strerror(-r));
+                return r;
+        }
+        log_event(LOG_WARNING, LOG_ID_RECOVERY, t->id, "%s", msg);
+        if (rb.report)
+                log_warning("trial %" PRIu64 ": %s", t->id, rb.report);
+        if (what != DRIVER_RECOVERED_ARMED)
+                return 0;
+        m->trial = TAKE_PTR(t);
+        return manager_arm(m);
+}
+
+int manager_start(Manager *m) {
         sigset_t mask;
         int r;
 
@@ -431,22 +533,22 @@ int manager_start(Manager *m) {
                 log_error("cannot watch signals: %s", strerror(-r));
                 return r;
         }
+        /* WATCHDOG=1 whenever the unit asks for it, from the loop itself:
+         * a hung loop stops the pings. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                log_warning("cannot serve the watchdog: %s", strerror(-r));
 
+        /* READY promises that the trial is in a defined state, and that
+         * Status tells the truth: recovery comes first. */
+        r = manager_recover(m);
+        if (r < 0)
+                return r;
         r = manager_listen(m);
         if (r < 0)
                 return r;
-
-        /* READY promises that Status works: the state must be readable now. */
-        r = manager_read_trial(m, &t, err, sizeof(err));
-        if (r < 0) {
-                log_error("%s", *err ? err : strerror(-r));
-                return r;
-        }
-        if (t)
-                (void) sd_notifyf(false, "READY=1\nSTATUS=trial %" PRIu64 ": %s",
-                                  t->id, trial_state_to_string(t->state));
-        else
-                (void) sd_notify(false, "READY=1\nSTATUS=idle");
+        (void) sd_notify(false, "READY=1");
+        notify_status(m);
         return 0;
 }
 

@@ -229,10 +229,18 @@ static int add_source(struct nftnl_rule *rule, const GuardNet *net) {
         return r < 0 ? r : add_cmp_eq(rule, addr, alen);
 }
 
+/* With its values set, as the kernel dumps them: a counter without them is
+ * the same rule to the kernel but not to lib/canon, and the rollback's
+ * merge would take the committed guard for another writer's change. */
 static int add_counter(struct nftnl_rule *rule) {
         struct nftnl_expr *e;
+        int r = add_expr(rule, "counter", &e);
 
-        return add_expr(rule, "counter", &e);
+        if (r < 0)
+                return r;
+        nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, 0);
+        nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, 0);
+        return 0;
 }
 
 static int add_accept(struct nftnl_rule *rule) {

@@ -56,6 +56,15 @@ static inline bool streq_ptr(const char *a, const char *b) {
                 return a == b;
         return strcmp(a, b) == 0;
 }
+#define UID_INVALID ((uid_t) -1)
+
+static inline void *memdup(const void *p, size_t n) {
+        void *q = malloc(n ?: 1);
+
+        return q ? memcpy(q, p, n) : NULL;
+}
+
+#define _fallthrough_ __attribute__((__fallthrough__))
 #define streq(a, b) (strcmp((a), (b)) == 0)
 
 /* memcpy()/memcmp() with a zero length may still not take NULL (the C

@@ -44,6 +44,8 @@ typedef struct PreflightRequest {
         size_t n_targets;
         unsigned timeout_ms;            /* per probe, 0: default */
         SandboxLimits limits;
+        bool no_probe;                  /* only guard the touched tables: both verdicts say
+                                         * reachable, with no results, and @targets is unused */
 } PreflightRequest;
 
 /* What one ruleset gives, for every target and port. */
@@ -67,6 +69,8 @@ typedef struct Preflight {
 /* Guard every base chain of the tables that S1 touches, probe S1 and S1' in
  * the sandbox, and guard any other base chain that still blocks SSH with a
  * TCP-level drop, until SSH is reachable or nothing a guard can fix is left.
+ * With @req->no_probe, only the first step: nothing is proven, the verdicts
+ * say reachable with zero results, and no other table is guarded.
  * Returns 0 (the verdicts say what was found), or a negative errno with
  * *ret_errors saying what failed. */
 int preflight_run(const PreflightRequest *req, Preflight **ret, char **ret_errors);

@@ -107,7 +107,7 @@ static bool addr_is(const ProbeAddr *a, const uint8_t *raw) {
         return memcmp(addr_bytes(a), raw, addr_size(a)) == 0;
 }
 
-static const char *addr_str(const ProbeAddr *a, char buf[static INET6_ADDRSTRLEN]) {
+const char *probe_addr_str(const ProbeAddr *a, char buf[static INET6_ADDRSTRLEN]) {
         return inet_ntop(a->family, addr_bytes(a), buf, INET6_ADDRSTRLEN);
 }
 
@@ -831,8 +831,8 @@ static char *trace_tables_text(const Probe *p) {
         char *text = NULL;
         size_t size;
 
-        addr_str(&req->client, c);
-        addr_str(&req->server, s);
+        probe_addr_str(&req->client, c);
+        probe_addr_str(&req->server, s);
         snprintf(tcp_in, sizeof(tcp_in), "%s saddr %s %s daddr %s meta l4proto tcp meta nftrace set 1", ip, c, ip, s);
         snprintf(tcp_out, sizeof(tcp_out), "%s saddr %s %s daddr %s meta l4proto tcp meta nftrace set 1", ip, s, ip, c);
         if (v4)
@@ -1454,7 +1454,7 @@ static int explain(Probe *p, Conn *c, ProbePort *out) {
         out->port = c->port;
         out->connected = c->connected;
         out->existing_server = !c->own_listener;
-        addr_str(&req->client, client);
+        probe_addr_str(&req->client, client);
 
         /* Judge the exchange: our listener must have accepted this very
          * connection and echoed the greeting; a listener that was there

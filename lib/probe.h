@@ -21,6 +21,8 @@ typedef struct ProbeAddr {
 
 /* "192.0.2.1" or "2001:db8::1"; -EINVAL for anything else. */
 int probe_addr_parse(const char *s, ProbeAddr *ret);
+/* The other way round: @a in @buf, which is returned. */
+const char *probe_addr_str(const ProbeAddr *a, char buf[static INET6_ADDRSTRLEN]);
 
 typedef struct ProbeRequest {
         /* Both ends of a veth pair, both in the calling process's network

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bus.c — the CLI's side of fwguardd's private bus
+ *
+ * The CLI is a plain client of the daemon's own socket: no system bus is
+ * involved, so it works in a namespace with a private runtime directory as
+ * well as on the host. A daemon that does not answer is the common mistake,
+ * so the message says how to start it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "bus.h"
+#include "cli.h"
+
+/* A pre-flight runs the sandbox twice or more: minutes would be absurd, but
+ * the daemon's own limits decide, not this. */
+#define CALL_TIMEOUT_USEC (10ULL * 60 * 1000 * 1000)
+
+static char last_error[128];
+
+const char *cli_runtime_dir(const char *opt) {
+        const char *e = getenv("FWGUARD_RUNTIME_DIR");
+
+        if (opt && *opt)
+                return opt;
+        return e && *e ? e : CLI_RUNTIME_DIR_DEFAULT;
+}
+
+bool cli_bus_daemon_runs(const char *runtime_dir) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/bus", runtime_dir) >= (int) sizeof(sa.sun_path))
+                return false;
+        return connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+}
+
+int cli_bus_open(const char *runtime_dir, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *address = NULL;
+        int r;
+
+        if (asprintf(&address, "unix:path=%s/bus", runtime_dir) < 0)
+                return cli_error("out of memory");
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, address);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                return cli_error("fwguardd is not running (nothing listens on %s/bus).\n"
+                                 "Start it with 'systemctl start fwguardd' (or run 'fwguardd').",
+                                 runtime_dir);
+        if (r < 0)
+                return cli_error("cannot reach fwguardd at %s/bus: %s", runtime_dir, strerror(-r));
+        *ret = TAKE_PTR(bus);
+        return EXIT_OK;
+}
+
+static int exit_code_of(const char *name) {
+        static const struct {
+                const char *name;
+                int code;
+        } map[] = {
+                { "org.fwguard.Error.Refused", EXIT_REFUSED },
+                { "org.fwguard.Error.WouldDelete", EXIT_REFUSED },
+                { "org.freedesktop.DBus.Error.AccessDenied", EXIT_REFUSED },
+                { "org.fwguard.Error.NoChange", EXIT_OK },
+        };
+
+        for (size_t i = 0; name && i < ELEMENTSOF(map); i++)
+                if (streq(name, map[i].name))
+                        return map[i].code;
+        return EXIT_ERROR;
+}
+
+const char *cli_bus_last_error(void) {
+        return last_error[0] ? last_error : NULL;
+}
+
+int cli_bus_call(sd_bus *bus, const char *what, const char *member, sd_bus_message **reply,
+                 const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+        int r, code;
+
+        last_error[0] = 0;
+        r = sd_bus_message_new_method_call(bus, &call, NULL, "/org/fwguard/Manager",
+                                           "org.fwguard.Manager1", member);
+        if (r >= 0) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(call, types, ap);
+                va_end(ap);
+        }
+        if (r < 0)
+                return cli_error("%s: %s", what, strerror(-r));
+        r = sd_bus_call(bus, call, CALL_TIMEOUT_USEC, &error, reply);
+        if (r >= 0)
+                return EXIT_OK;
+        if (!sd_bus_error_is_set(&error))
+                return cli_error("%s: fwguardd did not answer: %s", what, strerror(-r));
+        snprintf(last_error, sizeof(last_error), "%s", error.name);
+        code = exit_code_of(error.name);
+        if (code == EXIT_OK)
+                printf("%s\n", error.message ?: "");
+        else
+                fprintf(stderr, "fwguard: %s: %s\n", what, error.message ?: error.name);
+        return code;
+}
+
+void cli_format_time(uint64_t usec, char *buf, size_t len) {
+        time_t sec = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        if (!localtime_r(&sec, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+                snprintf(buf, len, "@%llu", (unsigned long long) (usec / 1000000));
+}

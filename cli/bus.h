@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bus.h — the CLI's side of fwguardd's private bus */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#define CLI_RUNTIME_DIR_DEFAULT "/run/fwguard"
+
+/* The runtime directory: @opt (from --runtime-dir), else $FWGUARD_RUNTIME_DIR,
+ * else CLI_RUNTIME_DIR_DEFAULT. */
+const char *cli_runtime_dir(const char *opt);
+
+/* Connect to the daemon. Returns an exit code, having printed what went
+ * wrong (with the command that starts the daemon when it does not run). */
+int cli_bus_open(const char *runtime_dir, sd_bus **ret);
+
+/* Is a daemon listening in @runtime_dir? */
+bool cli_bus_daemon_runs(const char *runtime_dir);
+
+/* Call @member of the Manager with the arguments @types... and wait as long
+ * as a pre-flight may take. Returns an exit code: on an error reply it
+ * prints the daemon's message, prefixed with @what, and maps the error's
+ * name to 1 (error), 3 (refused) or 0 (nothing to do). */
+int cli_bus_call(sd_bus *bus, const char *what, const char *member, sd_bus_message **reply,
+                 const char *types, ...);
+
+/* The name of the last error reply cli_bus_call() printed, or NULL. */
+const char *cli_bus_last_error(void);
+
+/* @usec (CLOCK_REALTIME) as local time, for people. */
+void cli_format_time(uint64_t usec, char *buf, size_t len);

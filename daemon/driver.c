@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* driver.c — the steps of a trial that write to the kernel: commit, rollback, recovery
+ *
+ * Every batch here is conditioned on the generation id of the ruleset it
+ * was planned from, so no other writer's change is ever overwritten
+ * unseen: a stale plan fails with -ERESTART and nothing changes.
+ *
+ * Recovery does not trust the record to say whether a batch happened: a
+ * SIGKILL can fall between the batch and the record that follows it. It
+ * compares the live touched tables with S0 and S1' instead. Where neither
+ * matches (another writer came in after the crash), rolling back is the
+ * safe way: the three-way merge of (S0, S1', live) is S0 plus whatever the
+ * live tables hold beyond S1', which is right whether our commit happened
+ * or not.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-id128.h>
+
+#include "batch.h"
+#include "driver.h"
+#include "macro.h"
+#include "rollback.h"
+#include "testpoint.h"
+
+/* Plans that lose a race with another writer are made again this often. */
+#define ROLLBACK_ATTEMPTS_MAX 5
+
+void rollback_result_clear(RollbackResult *r) {
+        free(r->report);
+        *r = (RollbackResult) {};
+}
+
+int driver_commit(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
+                  const TableRef *touched, size_t n_touched, uint64_t deadline_boottime_ns,
+                  uid_t uid, const char *summary, Trial **ret, char *err, size_t errlen) {
+        _cleanup_(trial_freep) Trial *t = NULL;
+        char undo_err[256] = "";
+        int r;
+
+        r = trial_begin(s, s0, s1, touched, n_touched, deadline_boottime_ns, s0->genid, uid,
+                        summary, &t, err, errlen);
+        if (r < 0)
+                return r;
+        testpoint("apply-durable");
+
+        r = batch_replace_tables(nl, s1, s0, touched, n_touched, s0->genid, err, errlen);
+        if (r < 0) {
+                char end_err[256];
+                /* Nothing changed: the trial ends as never committed. If
+                 * even that cannot be written, recovery finds S0 live and
+                 * ends it then. */
+                (void) trial_transition(s, t, TRIAL_IDLE, end_err, sizeof(end_err));
+                return r;
+        }
+        testpoint("apply-committed");
+
+        r = trial_transition(s, t, TRIAL_COMMITTED, err, errlen);
+        if (r >= 0) {
+                testpoint("apply-committed-record");
+                r = trial_transition(s, t, TRIAL_ARMED, err, errlen);
+        }
+        if (r < 0) {
+                /* The change is live but no dead-man can be promised for it:
+                 * take it back now. The record still says what recovery
+                 * needs (S0 live again: never committed). */
+                if (batch_replace_tables(nl, s0, s1, touched, n_touched, 0, undo_err, sizeof(undo_err)) < 0)
+                        snprintf(err + strlen(err), errlen - strlen(err),
+                                 "; undoing the commit failed too: %s", undo_err);
+                else
+                        snprintf(err + strlen(err), errlen - strlen(err), "; the change was undone");
+                return r;
+        }
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+/* The live ruleset with the generation it was read at. */
+static int dump_live(Nl *nl, Ruleset **ret, char *err, size_t errlen) {
+        int r = ruleset_dump(nl, ret);
+
+        if (r < 0)
+                snprintf(err, errlen, "cannot read the live ruleset: %s", strerror(-r));
+        return r;
+}
+
+/* Plan from what is live, save the plan, write it. -ERESTART if another
+ * writer got in between the dump and the batch. */
+static int rollback_attempt(Nl *nl, TrialStore *s, Trial *t, MergeConflicts *conflicts,
+                            char *err, size_t errlen) {
+        _cleanup_(ruleset_freep) Ruleset *live = NULL, *target = NULL;
+        int r;
+
+        merge_conflicts_clear(conflicts);
+        r = dump_live(nl, &live, err, errlen);
+        if (r < 0)
+                return r;
+        r = rollback_plan(t->s0, t->s1, live, t->touched, t->n_touched, &target, conflicts);
+        if (r < 0) {
+                snprintf(err, errlen, "planning the rollback: %s", strerror(-r));
+                return r;
+        }
+        r = trial_set_target(s, t, target, err, errlen);
+        if (r < 0)
+                return r;
+        testpoint("rollback-target");
+        if (t->state != TRIAL_ROLLING_BACK) {
+                r = trial_transition(s, t, TRIAL_ROLLING_BACK, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        testpoint("rollback-durable");
+        return batch_replace_tables(nl, t->target, live, t->touched, t->n_touched, live->genid,
+                                    err, errlen);
+}
+
+static int report_text(const MergeConflicts *conflicts, bool exact, char **ret) {
+        _cleanup_free_ char *lines = NULL;
+        int r;
+
+        r = rollback_conflicts_text(conflicts, &lines);
+        if (r < 0)
+                return r;
+        if (!*lines && exact) {
+                *ret = NULL;
+                return 0;
+        }
+        if (asprintf(ret, "%s%s", exact ? "" :
+                     "after the rollback the live tables differ from the target: another writer changed them at once\n",
+                     lines) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int driver_rollback(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *err, size_t errlen) {
+        _cleanup_(merge_conflicts_clear) MergeConflicts conflicts = {};
+        _cleanup_(ruleset_freep) Ruleset *after = NULL;
+        _cleanup_free_ char *report = NULL;
+        unsigned attempt = 0;
+        int r;
+
+        do
+                r = rollback_attempt(nl, s, t, &conflicts, err, errlen);
+        while (r == -ERESTART && ++attempt < ROLLBACK_ATTEMPTS_MAX);
+        if (r < 0)
+                return r;
+        testpoint("rollback-committed");
+
+        r = dump_live(nl, &after, err, errlen);
+        if (r < 0)
+                return r;
+        r = rollback_tables_equal(after, t->target, t->touched, t->n_touched);
+        if (r < 0)
+                return r;
+        ret->exact = r > 0;
+        ret->n_conflicts = conflicts.n;
+        r = report_text(&conflicts, ret->exact, &report);
+        if (r < 0)
+                return r;
+        if (report) {
+                r = trial_set_report(s, t, report, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        testpoint("rollback-reported");
+        r = trial_transition(s, t, TRIAL_IDLE, err, errlen);
+        if (r < 0)
+                return r;
+        ret->report = TAKE_PTR(report);
+        return 0;
+}
+
+int driver_confirm(TrialStore *s, Trial *t, char *err, size_t errlen) {
+        int r = trial_transition(s, t, TRIAL_CONFIRMED, err, errlen);
+
+        if (r < 0)
+                return r;
+        testpoint("confirm-durable");
+        return trial_transition(s, t, TRIAL_IDLE, err, errlen);
+}
+
+static int same_boot(const Trial *t) {
+        char now[SD_ID128_UUID_STRING_MAX];
+        sd_id128_t id;
+        int r;
+
+        r = sd_id128_get_boot(&id);
+        if (r < 0)
+                return r;
+        return streq(sd_id128_to_uuid_string(id, now), t->boot_id);
+}
+
+/* A trial of an earlier boot: the reboot ended it, and the ruleset of this
+ * boot is whatever the boot loaded, so the kernel is not touched. The
+ * history records it as rolled back, with the reason. */
+static int end_by_reboot(TrialStore *s, Trial *t, char *err, size_t errlen) {
+        int r;
+
+        r = trial_set_report(s, t, "the host rebooted during the trial: the reboot ended it, "
+                             "and the change did not survive it", err, errlen);
+        if (r < 0)
+                return r;
+        if (t->state == TRIAL_COMMITTED || t->state == TRIAL_ARMED) {
+                r = trial_set_target(s, t, t->s0, err, errlen);
+                if (r >= 0)
+                        r = trial_transition(s, t, TRIAL_ROLLING_BACK, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        return trial_transition(s, t, TRIAL_IDLE, err, errlen);
+}
+
+int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, RollbackResult *rb,
+                   char *msg, size_t msglen, char *err, size_t errlen) {
+        _cleanup_(ruleset_freep) Ruleset *live = NULL;
+        const char *was = trial_state_to_string(t->state);
+        bool committed;
+        int r;
+
+        r = same_boot(t);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                snprintf(msg, msglen, "trial %" PRIu64 " (%s) is from an earlier boot: recorded as ended by the reboot",
+                         t->id, was);
+                *ret = DRIVER_RECOVERED_IDLE;
+                return end_by_reboot(s, t, err, errlen);
+        }
+
+        if (t->state == TRIAL_SNAPSHOT_DURABLE) {
+                r = dump_live(nl, &live, err, errlen);
+                if (r < 0)
+                        return r;
+                r = rollback_tables_equal(live, t->s0, t->touched, t->n_touched);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        snprintf(msg, msglen, "trial %" PRIu64 " was never committed: ended", t->id);
+                        *ret = DRIVER_RECOVERED_IDLE;
+                        return trial_transition(s, t, TRIAL_IDLE, err, errlen);
+                }
+                r = rollback_tables_equal(live, t->s1, t->touched, t->n_touched);
+                if (r < 0)
+                        return r;
+                committed = r > 0;
+                /* Committed (S1' is live), or live is neither: then it may
+                 * have been, and rolling back is right either way. */
+                r = trial_transition(s, t, TRIAL_COMMITTED, err, errlen);
+                if (r < 0)
+                        return r;
+                if (!committed)
+                        goto rollback;
+        }
+        switch (t->state) {
+        case TRIAL_COMMITTED:
+                r = trial_transition(s, t, TRIAL_ARMED, err, errlen);
+                if (r < 0)
+                        return r;
+                _fallthrough_;
+        case TRIAL_ARMED:
+                snprintf(msg, msglen, "trial %" PRIu64 " (%s) is armed again for its deadline", t->id, was);
+                *ret = DRIVER_RECOVERED_ARMED;
+                return 0;
+        case TRIAL_CONFIRMED:
+                snprintf(msg, msglen, "trial %" PRIu64 " was confirmed: ended", t->id);
+                *ret = DRIVER_RECOVERED_IDLE;
+                return trial_transition(s, t, TRIAL_IDLE, err, errlen);
+        case TRIAL_ROLLING_BACK:
+                goto rollback;
+        default:
+                snprintf(err, errlen, "trial %" PRIu64 ": unexpected state %s", t->id, was);
+                return -EINVAL;
+        }
+
+rollback:
+        snprintf(msg, msglen, "trial %" PRIu64 " (%s) is rolled back", t->id, was);
+        *ret = DRIVER_RECOVERED_ROLLED_BACK;
+        return driver_rollback(nl, s, t, rb, err, errlen);
+}

@@ -1,0 +1,737 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* methods.c — org.fwguard.Manager1: who may call what, and what each call does
+ *
+ * Apply and RollbackTo answer late: the slow part (compile, guard, probe)
+ * runs in a Job, and the loop commits when it is done. Until then another
+ * apply is refused, as it is while a trial is pending: one trial at a time.
+ *
+ * Errors carry names that the CLI turns into its exit codes (manager.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "change.h"
+#include "log.h"
+#include "manager.h"
+#include "testpoint.h"
+
+/* A file whose commit keeps losing the race with another writer. */
+#define APPLY_ATTEMPTS_MAX 3
+/* Apply flags, as the CLI sends them. */
+#define APPLY_ALLOW_DELETE (UINT64_C(1) << 0)
+#define APPLY_NO_PREFLIGHT (UINT64_C(1) << 1)
+#define APPLY_REPLACE_ALL  (UINT64_C(1) << 2)
+#define APPLY_FLAGS_ALL    (APPLY_ALLOW_DELETE | APPLY_NO_PREFLIGHT | APPLY_REPLACE_ALL)
+
+typedef enum Access {
+        ACCESS_ANYONE,                  /* any local user: reads that reveal no rules */
+        ACCESS_ADMIN,                   /* root, and the config's admin group */
+} Access;
+
+/* The authorization table: one line per method of MANAGER_INTERFACE. Check
+ * and Diff change nothing, but they print the live ruleset, which only
+ * root may read. */
+static const struct {
+        const char *member;
+        Access access;
+} method_access[] = {
+        { "Status",     ACCESS_ANYONE },
+        { "History",    ACCESS_ANYONE },
+        { "Apply",      ACCESS_ADMIN },
+        { "Confirm",    ACCESS_ADMIN },
+        { "Rollback",   ACCESS_ADMIN },
+        { "Extend",     ACCESS_ADMIN },
+        { "RollbackTo", ACCESS_ADMIN },
+        { "Check",      ACCESS_ADMIN },
+        { "Diff",       ACCESS_ADMIN },
+};
+
+static int is_admin(Manager *m, sd_bus_creds *creds) {
+        struct group grbuf, *gr = NULL;
+        const gid_t *gids;
+        char buf[4096];
+        uid_t euid;
+        gid_t egid;
+        int r, n;
+
+        r = sd_bus_creds_get_euid(creds, &euid);
+        if (r < 0)
+                return r;
+        if (euid == 0)
+                return 1;
+        if (!m->config->admin_group)
+                return 0;
+        /* Looked up at each call: the group may be made after we start. */
+        if (getgrnam_r(m->config->admin_group, &grbuf, buf, sizeof(buf), &gr) != 0 || !gr)
+                return 0;
+        if (sd_bus_creds_get_egid(creds, &egid) >= 0 && egid == gr->gr_gid)
+                return 1;
+        n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+        for (int i = 0; i < n; i++)
+                if (gids[i] == gr->gr_gid)
+                        return 1;
+        return 0;
+}
+
+int manager_may_call(Manager *m, const char *member, sd_bus_creds *creds) {
+        for (size_t i = 0; i < ELEMENTSOF(method_access); i++)
+                if (streq_ptr(member, method_access[i].member))
+                        return method_access[i].access == ACCESS_ANYONE ? 1 : is_admin(m, creds);
+        return 0;
+}
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        (void) clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* D-Bus strings must be UTF-8 and summaries may hold any bytes: anything
+ * outside printable ASCII (newlines aside) becomes '?', so a stray byte can
+ * never make a reply fail. */
+static void sanitize_ascii(char *s) {
+        for (; s && *s; s++)
+                if (((unsigned char) *s < 0x20 && *s != '\n') || (unsigned char) *s >= 0x7f)
+                        *s = '?';
+}
+
+static const char *pending_text(const Manager *m, char *buf, size_t len) {
+        if (m->trial)
+                snprintf(buf, len, "trial %" PRIu64 " is pending: confirm it from a NEW ssh login "
+                         "(`fwguard confirm`), or roll it back now (`fwguard rollback`)", m->trial->id);
+        else
+                snprintf(buf, len, "another change is being prepared; try again in a moment");
+        return buf;
+}
+
+static int refuse(Manager *m, sd_bus_error *error, const char *name, const char *fmt, ...) _printf_(4, 5);
+static int refuse(Manager *m, sd_bus_error *error, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        va_end(ap);
+        if (!text)
+                return -ENOMEM;
+        log_event(LOG_NOTICE, LOG_ID_REFUSAL, 0, "refused: %s", text);
+        manager_emit(m, "Refused", "s", text);
+        return sd_bus_error_set(error, name, text);
+}
+
+/* ---------------------------------------------------------------- Status, History */
+
+static int on_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *summary = NULL;
+
+        if (!m->trial)
+                return sd_bus_reply_method_return(msg, "stts", m->apply ? "preparing" : "idle",
+                                                  UINT64_C(0), UINT64_C(0), "");
+        summary = strdup(m->trial->summary ?: "");
+        if (!summary)
+                return -ENOMEM;
+        sanitize_ascii(summary);
+        return sd_bus_reply_method_return(msg, "stts", trial_state_to_string(m->trial->state),
+                                          m->trial->id, m->trial->deadline_realtime_usec, summary);
+}
+
+static const char *outcome(TrialState ended_from) {
+        switch (ended_from) {
+        case TRIAL_CONFIRMED:           return "confirmed";
+        case TRIAL_ROLLING_BACK:        return "rolled-back";
+        case TRIAL_SNAPSHOT_DURABLE:    return "not-committed";
+        default:                        return trial_state_to_string(ended_from) ?: "unknown";
+        }
+}
+
+static int on_history(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        TrialSummary *h = NULL;
+        Manager *m = userdata;
+        char err[512] = "";
+        size_t n = 0;
+        int r;
+
+        r = manager_store(m, &store, err, sizeof(err));
+        if (r >= 0)
+                r = trial_history(store, &h, &n, err, sizeof(err));
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", *err ? err : strerror(-r));
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(tsttuss)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                sanitize_ascii(h[i].summary);
+                sanitize_ascii(h[i].report);
+                r = sd_bus_message_append(reply, "(tsttuss)", h[i].id, outcome(h[i].state),
+                                          h[i].created_usec, h[i].committed_usec, (uint32_t) h[i].uid,
+                                          h[i].summary ?: "", h[i].report ?: "");
+        }
+        trial_summaries_free(h, n);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---------------------------------------------------------------- Apply, RollbackTo */
+
+static void on_apply_prepared(Job *job, const JobResult *res, void *userdata);
+
+static int timeout_check(Manager *m, uint64_t sec, sd_bus_error *error) {
+        if (sec < m->config->trial_timeout_min_sec || sec > m->config->trial_timeout_max_sec)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "a timeout of %" PRIu64 " s is outside %u..%u s (fwguard.conf [trial])",
+                                         sec, m->config->trial_timeout_min_sec, m->config->trial_timeout_max_sec);
+        return 0;
+}
+
+/* The caller's credentials for the request: files are read with them. */
+static int request_caller(sd_bus_message *msg, JobRequest *req) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const gid_t *gids = NULL;
+        int r, n;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+                                      SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_PID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &req->uid);
+        if (r >= 0)
+                r = sd_bus_creds_get_egid(creds, &req->gid);
+        if (r >= 0)
+                r = sd_bus_creds_get_pid(creds, &req->pid);
+        if (r < 0)
+                return r;
+        /* Without SO_PEERGROUPS the caller reads with its primary group only:
+         * less than it may, never more. */
+        n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+        if (n > 0) {
+                req->groups = memdup(gids, sizeof(gid_t) * (size_t) n);
+                if (!req->groups)
+                        return -ENOMEM;
+                req->n_groups = (size_t) n;
+        }
+        return 0;
+}
+
+/* Start preparing an apply of @req for @msg. */
+static int apply_start(Manager *m, sd_bus_message *msg, JobRequest *req, uint64_t timeout_sec,
+                       uint64_t flags, sd_bus_error *error) {
+        char buf[256];
+        int r;
+
+        if (m->trial || m->apply) {
+                job_request_clear(req);
+                return refuse(m, error, FWGUARD_ERROR_REFUSED, "%s", pending_text(m, buf, sizeof(buf)));
+        }
+        r = request_caller(msg, req);
+        if (r < 0) {
+                job_request_clear(req);
+                return r;
+        }
+        req->kind = JOB_APPLY;
+        req->replace_all = flags & APPLY_REPLACE_ALL;
+        req->probe = !(flags & APPLY_NO_PREFLIGHT);
+        req->config = m->config;
+        m->apply_timeout_sec = timeout_sec ?: m->config->trial_timeout_default_sec;
+        m->apply_no_preflight = flags & APPLY_NO_PREFLIGHT;
+        m->apply_allow_delete = flags & APPLY_ALLOW_DELETE;
+        m->apply_attempt = 0;
+        log_event(LOG_INFO, LOG_ID_APPLY, 0, "uid %u applies %s (timeout %" PRIu64 " s%s)",
+                  (unsigned) req->uid, req->display_name, m->apply_timeout_sec,
+                  m->apply_no_preflight ? ", WITHOUT the pre-flight" : "");
+        r = job_start(m->event, req, on_apply_prepared, m, &m->apply);
+        if (r < 0)
+                return r;
+        m->apply_msg = sd_bus_message_ref(msg);
+        return 1;
+}
+
+static int apply_args(Manager *m, uint64_t timeout_sec, uint64_t flags, sd_bus_error *error) {
+        if (flags & ~APPLY_FLAGS_ALL)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "unknown flags %#" PRIx64, flags);
+        return timeout_sec ? timeout_check(m, timeout_sec, error) : 0;
+}
+
+static int on_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        JobRequest req = { .fd = -1 };
+        const char *name;
+        uint64_t timeout_sec, flags;
+        int fd, r;
+
+        r = sd_bus_message_read(msg, "hstt", &fd, &name, &timeout_sec, &flags);
+        if (r < 0)
+                return r;
+        r = apply_args(m, timeout_sec, flags, error);
+        if (r < 0)
+                return r;
+        req.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (req.fd < 0)
+                return negative_errno();
+        req.display_name = strdup(*name ? name : "-");
+        if (!req.display_name) {
+                job_request_clear(&req);
+                return -ENOMEM;
+        }
+        return apply_start(m, msg, &req, timeout_sec, flags, error);
+}
+
+static int on_rollback_to(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        _cleanup_(trial_freep) Trial *entry = NULL;
+        Manager *m = userdata;
+        JobRequest req = { .fd = -1 };
+        uint64_t id, timeout_sec, flags;
+        char err[512] = "";
+        int r;
+
+        r = sd_bus_message_read(msg, "ttt", &id, &timeout_sec, &flags);
+        if (r < 0)
+                return r;
+        r = apply_args(m, timeout_sec, flags & ~APPLY_REPLACE_ALL, error);
+        if (r < 0)
+                return r;
+        r = manager_store(m, &store, err, sizeof(err));
+        if (r >= 0)
+                r = trial_history_load(store, id, &entry, err, sizeof(err));
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "trial %" PRIu64 " is not in the history (see `fwguard history`)", id);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", *err ? err : strerror(-r));
+        if (entry->state != TRIAL_CONFIRMED)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "trial %" PRIu64 " was not confirmed (%s): there is no state of it to go back to",
+                                         id, outcome(entry->state));
+        /* Its tables as they were confirmed; the others are left alone. */
+        req.tables = TAKE_PTR(entry->s1);
+        req.refs = TAKE_PTR(entry->touched);
+        req.n_refs = entry->n_touched;
+        entry->n_touched = 0;
+        if (asprintf(&req.display_name, "the state confirmed by trial %" PRIu64, id) < 0) {
+                req.display_name = NULL;
+                job_request_clear(&req);
+                return -ENOMEM;
+        }
+        return apply_start(m, msg, &req, timeout_sec, flags & ~APPLY_REPLACE_ALL, error);
+}
+
+static int strv_append(char ***strv, size_t *n, const char *fmt, ...) _printf_(3, 4);
+static int strv_append(char ***strv, size_t *n, const char *fmt, ...) {
+        char **grown = reallocarray(*strv, *n + 2, sizeof(char *));
+        va_list ap;
+        int r;
+
+        if (!grown)
+                return -ENOMEM;
+        *strv = grown;
+        va_start(ap, fmt);
+        r = vasprintf(&grown[*n], fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                grown[*n] = NULL;
+                return -ENOMEM;
+        }
+        sanitize_ascii(grown[*n]);
+        grown[++*n] = NULL;
+        return 0;
+}
+
+static void strv_free(char **strv) {
+        for (char **s = strv; s && *s; s++)
+                free(*s);
+        free(strv);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+
+/* What the person applying should know beyond the change itself. */
+static int apply_warnings(Manager *m, const JobResult *res, char ***ret) {
+        const Preflight *p = res->check->preflight;
+        _cleanup_(strv_freep) char **w = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (m->apply_no_preflight)
+                r = strv_append(&w, &n, "the reachability pre-flight was SKIPPED (--no-preflight): "
+                                "only the guard and the dead-man protect SSH now");
+        else if (!p->as_written.reachable)
+                r = strv_append(&w, &n, "as written, this change would LOCK SSH OUT; the guard keeps "
+                                "SSH open (run `fwguard check FILE` for the details)");
+        for (size_t i = 0; r >= 0 && i < p->n_extra; i++)
+                r = strv_append(&w, &n, "%s blocks SSH: guarded too", p->extra[i]);
+        if (r >= 0 && res->check->notes[0])
+                r = strv_append(&w, &n, "SSH ports: %s", res->check->notes);
+        if (r >= 0 && res->check->legacy[0])
+                r = strv_append(&w, &n, "iptables-legacy tables exist: %s; nftables accepts, the guard's "
+                                "included, cannot override their drops", res->check->legacy);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(w);
+        return 0;
+}
+
+/* An error reply for the prepared apply; the call is answered. */
+static void apply_reply_error(Manager *m, const char *name, const char *text) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = TAKE_PTR(m->apply_msg);
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        (void) sd_bus_error_set(&error, name, text);
+        if (sd_bus_reply_method_error(msg, &error) < 0)
+                log_warning("the caller of Apply left before its answer");
+}
+
+static void apply_refuse(Manager *m, const char *name, const char *text) {
+        log_event(LOG_NOTICE, LOG_ID_REFUSAL, 0, "apply refused: %s", text);
+        manager_emit(m, "Refused", "s", text);
+        apply_reply_error(m, name, text);
+}
+
+/* The pre-flight's verdict in words, as `fwguard check` prints it. */
+static char *check_text(const JobResult *res, const char *what) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        if (!f)
+                return NULL;
+        (void) change_report_check(f, what, res->check, false);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+static int apply_redo(Manager *m, Job *job) {
+        JobRequest req;
+
+        job_take_request(job, &req);
+        return job_start(m->event, &req, on_apply_prepared, m, &m->apply);
+}
+
+static int apply_summary(const JobResult *res, const char *what, char **ret) {
+        _cleanup_free_ char *lines = strdup(res->summary ?: "");
+        size_t n;
+
+        if (!lines)
+                return -ENOMEM;
+        n = strlen(lines);
+        if (n > 0 && lines[n - 1] == '\n')
+                lines[n - 1] = 0;
+        return asprintf(ret, "%s\n%s", what, lines) < 0 ? -ENOMEM : 0;
+}
+
+/* Refusals first, then the commit. Returns < 0 only for errors that the
+ * caller answers as such. */
+static int apply_commit(Manager *m, Job *job, const JobResult *res) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        _cleanup_(trial_freep) Trial *t = NULL;
+        _cleanup_(strv_freep) char **warnings = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *text = NULL, *summary = NULL;
+        const char *what = job_request(job)->display_name;
+        char err[1024] = "";
+        uint32_t genid;
+        int r;
+
+        if (res->n_touched == 0) {
+                apply_reply_error(m, FWGUARD_ERROR_NO_CHANGE,
+                                  "the change leaves the ruleset as it is: no trial was started");
+                return 0;
+        }
+        if (res->deleted_owned && !m->apply_allow_delete) {
+                if (asprintf(&text, "%s deletes tables that other tools own: %s. They would lose their "
+                             "rules (bans, container networking). Apply with --allow-delete if you mean it.",
+                             what, res->deleted_owned) < 0)
+                        return -ENOMEM;
+                apply_refuse(m, FWGUARD_ERROR_WOULD_DELETE, text);
+                return 0;
+        }
+        if (!m->apply_no_preflight && !res->check->preflight->with_guard.reachable) {
+                _cleanup_free_ char *report = check_text(res, what);
+
+                if (asprintf(&text, "SSH would be unreachable even with the guard, so nothing was changed.\n%s",
+                             report ?: "") < 0)
+                        return -ENOMEM;
+                apply_refuse(m, FWGUARD_ERROR_REFUSED, text);
+                return 0;
+        }
+
+        /* Cheap first: a writer that got in while we compiled is seen here
+         * without writing a trial that would never commit. */
+        r = nl_genid(m->nl, &genid);
+        if (r < 0)
+                return r;
+        if (genid == res->s0->genid) {
+                testpoint("apply-before-commit");
+                r = manager_store(m, &store, err, sizeof(err));
+                if (r < 0) {
+                        apply_reply_error(m, SD_BUS_ERROR_FAILED, err);
+                        return 0;
+                }
+                r = apply_summary(res, what, &summary);
+                if (r < 0)
+                        return r;
+                r = driver_commit(m->nl, store, res->s0, res->check->preflight->guarded, res->touched,
+                                  res->n_touched, (now_usec(CLOCK_BOOTTIME) + m->apply_timeout_sec * 1000000) * 1000,
+                                  job_request(job)->uid, summary, &t, err, sizeof(err));
+        } else
+                r = -ERESTART;
+        if (r == -ERESTART) {
+                if (++m->apply_attempt < APPLY_ATTEMPTS_MAX) {
+                        log_info("the ruleset changed while %s was prepared: preparing it again", what);
+                        return apply_redo(m, job);
+                }
+                apply_refuse(m, FWGUARD_ERROR_REFUSED,
+                             "the ruleset kept changing while the change was prepared (another program "
+                             "writes it): nothing was changed. Run the command again when it is done.");
+                return 0;
+        }
+        if (r < 0) {
+                log_event(LOG_ERR, LOG_ID_APPLY, 0, "apply of %s failed: %s", what, err);
+                apply_reply_error(m, SD_BUS_ERROR_FAILED, err);
+                return 0;
+        }
+
+        m->trial = TAKE_PTR(t);
+        (void) manager_arm(m);
+        log_event(LOG_NOTICE, LOG_ID_COMMIT, m->trial->id,
+                  "trial %" PRIu64 " committed for uid %u: %s; rolls back in %" PRIu64 " s unless confirmed",
+                  m->trial->id, (unsigned) m->trial->uid, what, m->apply_timeout_sec);
+        manager_emit(m, "Armed", "tt", m->trial->id, m->trial->deadline_realtime_usec);
+
+        r = apply_warnings(m, res, &warnings);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(m->apply_msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "tts", m->trial->id, m->trial->deadline_realtime_usec,
+                                          res->summary ?: "");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, warnings);
+        if (r >= 0 && sd_bus_send(NULL, reply, NULL) < 0)
+                log_warning("the caller of Apply left before its answer; trial %" PRIu64 " is armed",
+                            m->trial->id);
+        m->apply_msg = sd_bus_message_unref(m->apply_msg);
+        return r < 0 ? r : 0;
+}
+
+static void on_apply_prepared(Job *job, const JobResult *res, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        m->apply = NULL;        /* freed after we return, unless redone */
+        if (res->error == -EINVAL) {
+                apply_reply_error(m, SD_BUS_ERROR_INVALID_ARGS, res->errors ?: "the input is not valid");
+                return;
+        }
+        if (res->error < 0) {
+                apply_reply_error(m, SD_BUS_ERROR_FAILED, res->errors ?: strerror(-res->error));
+                return;
+        }
+        r = apply_commit(m, job, res);
+        if (r < 0 && m->apply_msg)
+                apply_reply_error(m, SD_BUS_ERROR_FAILED, strerror(-r));
+}
+
+/* ---------------------------------------------------------------- Confirm, Rollback, Extend */
+
+/* May this caller's confirmation end the trial? Here, any administrator's
+ * (the filter checked that); issue 6 replaces it with the proof of a fresh
+ * SSH login. */
+static int confirm_allowed(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
+        return 0;
+}
+
+static int nothing_pending(Manager *m, const char *what, sd_bus_error *error) {
+        return sd_bus_error_setf(error, FWGUARD_ERROR_NOTHING_PENDING, "nothing to %s: no trial is pending%s",
+                                 what, m->apply ? " (one is being prepared)" : "");
+}
+
+static int on_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        Manager *m = userdata;
+        char err[512] = "";
+        uint64_t id;
+        int r;
+
+        if (!m->trial)
+                return nothing_pending(m, "confirm", error);
+        r = confirm_allowed(m, msg, error);
+        if (r < 0)
+                return r;
+        id = m->trial->id;
+        r = manager_store(m, &store, err, sizeof(err));
+        if (r >= 0)
+                r = driver_confirm(store, m->trial, err, sizeof(err));
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "cannot confirm trial %" PRIu64 ": %s",
+                                         id, err);
+        manager_disarm(m);
+        log_event(LOG_NOTICE, LOG_ID_CONFIRM, id, "trial %" PRIu64 " confirmed: the change stays", id);
+        manager_emit(m, "Confirmed", "t", id);
+        return sd_bus_reply_method_return(msg, "t", id);
+}
+
+static int on_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(rollback_result_clear) RollbackResult res = {};
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        Manager *m = userdata;
+        char err[512] = "", why[64];
+        uid_t uid = UID_INVALID;
+        uint64_t id;
+        int r;
+
+        if (!m->trial)
+                return nothing_pending(m, "roll back", error);
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) >= 0)
+                (void) sd_bus_creds_get_euid(creds, &uid);
+        snprintf(why, sizeof(why), "on request of uid %u", (unsigned) uid);
+        id = m->trial->id;
+        r = manager_rollback(m, why, &res, err, sizeof(err));
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "rolling back trial %" PRIu64 " failed: %s",
+                                         id, err);
+        sanitize_ascii(res.report);
+        return sd_bus_reply_method_return(msg, "tbus", id, res.exact, (uint32_t) res.n_conflicts,
+                                          res.report ?: "");
+}
+
+static int on_extend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        Manager *m = userdata;
+        uint64_t sec, at_ns;
+        char err[512] = "";
+        int r;
+
+        r = sd_bus_message_read(msg, "t", &sec);
+        if (r < 0)
+                return r;
+        if (!m->trial)
+                return nothing_pending(m, "extend", error);
+        r = timeout_check(m, sec, error);
+        if (r < 0)
+                return r;
+        at_ns = (now_usec(CLOCK_BOOTTIME) + sec * 1000000) * 1000;
+        r = manager_store(m, &store, err, sizeof(err));
+        if (r >= 0)
+                r = trial_set_deadline(store, m->trial, at_ns, now_usec(CLOCK_REALTIME) + sec * 1000000,
+                                       err, sizeof(err));
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "cannot move the deadline: %s", err);
+        r = manager_arm(m);
+        if (r < 0)
+                return r;
+        log_event(LOG_NOTICE, LOG_ID_COMMIT, m->trial->id, "trial %" PRIu64 ": the deadline moved to %" PRIu64 " s from now",
+                  m->trial->id, sec);
+        manager_emit(m, "Armed", "tt", m->trial->id, m->trial->deadline_realtime_usec);
+        return sd_bus_reply_method_return(msg, "t", m->trial->deadline_realtime_usec);
+}
+
+/* ---------------------------------------------------------------- Check, Diff */
+
+static void on_report_done(Job *job, const JobResult *res, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
+        Manager *m = sd_bus_get_current_userdata(sd_bus_message_get_bus(msg));
+        int r;
+
+        if (m)
+                m->n_jobs--;
+        if (res->error < 0)
+                r = sd_bus_reply_method_errorf(msg, res->error == -EINVAL ? SD_BUS_ERROR_INVALID_ARGS : SD_BUS_ERROR_FAILED,
+                                               "%s", res->errors ?: strerror(-res->error));
+        else
+                r = sd_bus_reply_method_return(msg, "is", res->exit_code, res->output ?: "");
+        if (r < 0)
+                log_warning("the caller left before its report was ready");
+}
+
+static int report_start(Manager *m, sd_bus_message *msg, JobKind kind, sd_bus_error *error) {
+        JobRequest req = { .fd = -1, .kind = kind, .probe = true, .config = m->config };
+        Job *job;
+        const char *name;
+        int fd, json, r;
+
+        r = sd_bus_message_read(msg, "hsb", &fd, &name, &json);
+        if (r < 0)
+                return r;
+        if (m->n_jobs >= MANAGER_JOBS_MAX)
+                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "too many checks at once; try again");
+        req.json = json;
+        req.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        req.display_name = strdup(*name ? name : "-");
+        if (req.fd < 0 || !req.display_name) {
+                job_request_clear(&req);
+                return -ENOMEM;
+        }
+        r = request_caller(msg, &req);
+        if (r < 0) {
+                job_request_clear(&req);
+                return r;
+        }
+        r = job_start(m->event, &req, on_report_done, sd_bus_message_ref(msg), &job);
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                return r;
+        }
+        m->n_jobs++;
+        return 1;
+}
+
+static int on_check(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return report_start(userdata, msg, JOB_CHECK, error);
+}
+
+static int on_diff(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return report_start(userdata, msg, JOB_DIFF, error);
+}
+
+const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("Status", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", state, "t", trial_id,
+                                              "t", deadline_realtime_usec, "s", summary),
+                                on_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("History", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(tsttuss)", trials),
+                                on_history, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Apply",
+                                SD_BUS_ARGS("h", rules, "s", name, "t", timeout_sec, "t", flags),
+                                SD_BUS_RESULT("t", trial_id, "t", deadline_realtime_usec,
+                                              "s", changes, "as", warnings),
+                                on_apply, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Confirm", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", trial_id),
+                                on_confirm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Rollback", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("t", trial_id, "b", exact, "u", conflicts, "s", report),
+                                on_rollback, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Extend", SD_BUS_ARGS("t", seconds),
+                                SD_BUS_RESULT("t", deadline_realtime_usec),
+                                on_extend, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RollbackTo", SD_BUS_ARGS("t", trial_id, "t", timeout_sec, "t", flags),
+                                SD_BUS_RESULT("t", trial_id, "t", deadline_realtime_usec,
+                                              "s", changes, "as", warnings),
+                                on_rollback_to, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Check", SD_BUS_ARGS("h", rules, "s", name, "b", json),
+                                SD_BUS_RESULT("i", exit_code, "s", report),
+                                on_check, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Diff", SD_BUS_ARGS("h", rules, "s", name, "b", json),
+                                SD_BUS_RESULT("i", exit_code, "s", report),
+                                on_diff, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("Armed", SD_BUS_ARGS("t", trial_id, "t", deadline_realtime_usec), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Confirmed", SD_BUS_ARGS("t", trial_id), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("RolledBack", SD_BUS_ARGS("t", trial_id, "s", reason, "b", exact,
+                                                          "u", conflicts), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Refused", SD_BUS_ARGS("s", reason), 0),
+        SD_BUS_VTABLE_END
+};
