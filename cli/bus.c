@@ -121,3 +121,24 @@ void cli_format_time(uint64_t usec, char *buf, size_t len) {
         if (!localtime_r(&sec, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
                 snprintf(buf, len, "@%llu", (unsigned long long) (usec / 1000000));
 }
+
+int cli_bus_report(const char *runtime_dir, const char *member, const char *path, bool json) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_close_ int fd = cli_open_input(path);
+        const char *report;
+        int32_t code;
+        int r;
+
+        if (fd < 0)
+                return cli_error("%s: %s", path, strerror(-fd));
+        r = cli_bus_open(runtime_dir, &bus);
+        if (r == EXIT_OK)
+                r = cli_bus_call(bus, member, member, &reply, "hsb", fd, path, (int) json);
+        if (r != EXIT_OK)
+                return r;
+        if (sd_bus_message_read(reply, "is", &code, &report) < 0)
+                return cli_error("cannot read the daemon's answer");
+        fputs(report, stdout);
+        return code;
+}

@@ -32,3 +32,9 @@ const char *cli_bus_last_error(void);
 
 /* @usec (CLOCK_REALTIME) as local time, for people. */
 void cli_format_time(uint64_t usec, char *buf, size_t len);
+
+/* `fwguard check` or `diff` (@member "Check" or "Diff") of FILE through the
+ * daemon, for callers who cannot read the live ruleset themselves: the file
+ * is opened here, with our permissions. Prints the report; returns its exit
+ * code. */
+int cli_bus_report(const char *runtime_dir, const char *member, const char *path, bool json);

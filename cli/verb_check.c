@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "change.h"
+#include "bus.h"
 #include "cli.h"
 #include "config.h"
 #include "fileio.h"
@@ -65,10 +66,12 @@ int verb_check(int argc, char **argv) {
                 { "json", no_argument, NULL, 'j' },
                 { "output", required_argument, NULL, 'o' },
                 { "config", required_argument, NULL, 'c' },
+                { "runtime-dir", required_argument, NULL, 'r' },
                 {}
         };
         _cleanup_(ruleset_freep) Ruleset *s0 = NULL, *s1 = NULL;
         _cleanup_(change_check_freep) ChangeCheck *check = NULL;
+        const char *runtime_dir = NULL;
         _cleanup_(config_freep) Config *cfg = NULL;
         _cleanup_free_ char *errors = NULL;
         const char *out = NULL, *config_path = NULL, *what;
@@ -79,18 +82,24 @@ int verb_check(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        printf("Usage: fwguard check FILE|--live [--json] [-o OUT] [--config FILE]\n");
+                        printf("Usage: fwguard check FILE|--live [--json] [-o OUT] [--config FILE] [--runtime-dir DIR]\n");
                         return EXIT_OK;
                 case 'l': live = true; break;
                 case 'j': json = true; break;
                 case 'o': out = optarg; break;
                 case 'c': config_path = optarg; break;
+                case 'r': runtime_dir = optarg; break;
                 default:
                         return cli_usage("check: unknown option");
                 }
         if (live == (argc - optind == 1) || argc - optind > 1)
                 return cli_usage("check takes one FILE (or - for stdin), or --live");
         what = live ? "the live ruleset" : argv[optind];
+        /* Only root reads the live ruleset; an administrator who is not
+         * root asks the daemon, with the file opened here. */
+        if (geteuid() != 0 && !live && !out && !config_path &&
+            cli_bus_daemon_runs(cli_runtime_dir(runtime_dir)))
+                return cli_bus_report(cli_runtime_dir(runtime_dir), "Check", argv[optind], json);
 
         r = cli_read_live(config_path, &cfg, &s0);
         if (r != EXIT_OK)

@@ -21,7 +21,7 @@ static int print_json(const char *state, uint64_t id, uint64_t deadline, const c
         _cleanup_free_ char *text = NULL;
         json_t *o;
 
-        if (streq(state, "idle"))
+        if (id == 0)
                 o = json_pack("{s:s, s:n}", "state", state, "trial");
         else
                 o = json_pack("{s:s, s:{s:I, s:I, s:s}}", "state", state, "trial",
@@ -44,6 +44,10 @@ static void print_text(const char *state, uint64_t id, uint64_t deadline, const 
                 puts("idle");
                 return;
         }
+        if (id == 0) {
+                printf("%s: a change is being checked; no trial yet\n", state);
+                return;
+        }
         printf("trial %" PRIu64 ": %s\n", id, state);
         if (deadline > 0) {
                 cli_format_time(deadline, when, sizeof(when));
@@ -53,6 +57,7 @@ static void print_text(const char *state, uint64_t id, uint64_t deadline, const 
         }
         if (*summary)
                 printf("%s\n", summary);
+        printf("To keep it: open a NEW ssh connection and run 'fwguard confirm'. To undo it now: 'fwguard rollback'.\n");
 }
 
 int verb_status(int argc, char **argv) {

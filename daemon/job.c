@@ -181,7 +181,7 @@ static int render(JobRequest *req, JobResult *res) {
 
         if (!f)
                 return fail(res, -ENOMEM, "out of memory");
-        if (req->kind == JOB_DIFF)
+        if (req->kind != JOB_CHECK)
                 r = change_report_diff(f, NULL, req->display_name, res->s0, res->s1, req->json, err, sizeof(err));
         else
                 res->exit_code = change_report_check(f, req->display_name, res->check, req->json);
@@ -270,7 +270,7 @@ static int job_run(JobRequest *req, JobResult *res) {
                 r = summarize(res->s0, res->s1, res->touched, res->n_touched, &res->summary);
         if (r < 0)
                 return fail(res, r, "%s", strerror(-r));
-        return 0;
+        return req->with_diff ? render(req, res) : 0;
 }
 
 static void *job_thread(void *userdata) {

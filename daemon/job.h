@@ -40,6 +40,7 @@ typedef struct JobRequest {
         bool replace_all;
         bool probe;             /* run the reachability probe (not with --no-preflight) */
         bool json;              /* CHECK, DIFF: render JSON */
+        bool with_diff;         /* APPLY: render the diff too, as text (rollback --to shows it) */
         const Config *config;   /* outlives the job */
 } JobRequest;
 
@@ -53,7 +54,7 @@ typedef struct JobResult {
         size_t n_touched;
         char *deleted_owned;    /* APPLY: "ip f2b-table (fail2ban), ..." or NULL */
         char *summary;          /* APPLY: the change, one line per table */
-        char *output;           /* CHECK, DIFF: the rendered report */
+        char *output;           /* CHECK, DIFF: the rendered report; APPLY: the diff, if asked */
         int exit_code;          /* CHECK, DIFF: the report's exit code */
 } JobResult;
 

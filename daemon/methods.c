@@ -319,6 +319,7 @@ static int on_rollback_to(sd_bus_message *msg, void *userdata, sd_bus_error *err
         req.refs = TAKE_PTR(entry->touched);
         req.n_refs = entry->n_touched;
         entry->n_touched = 0;
+        req.with_diff = true;
         if (asprintf(&req.display_name, "the state confirmed by trial %" PRIu64, id) < 0) {
                 req.display_name = NULL;
                 job_request_clear(&req);
@@ -370,8 +371,14 @@ static int apply_warnings(Manager *m, const JobResult *res, char ***ret) {
                                 "SSH open (run `fwguard check FILE` for the details)");
         for (size_t i = 0; r >= 0 && i < p->n_extra; i++)
                 r = strv_append(&w, &n, "%s blocks SSH: guarded too", p->extra[i]);
-        if (r >= 0 && res->check->notes[0])
-                r = strv_append(&w, &n, "SSH ports: %s", res->check->notes);
+        /* One warning per line of the notes on the ports. */
+        for (const char *p = res->check->notes; r >= 0 && *p; ) {
+                size_t len = strcspn(p, "\n");
+
+                if (len > 0)
+                        r = strv_append(&w, &n, "SSH ports: %.*s", (int) len, p);
+                p += len + (p[len] == '\n');
+        }
         if (r >= 0 && res->check->legacy[0])
                 r = strv_append(&w, &n, "iptables-legacy tables exist: %s; nftables accepts, the guard's "
                                 "included, cannot override their drops", res->check->legacy);
@@ -439,7 +446,7 @@ static int apply_commit(Manager *m, Job *job, const JobResult *res) {
         _cleanup_(trial_freep) Trial *t = NULL;
         _cleanup_(strv_freep) char **warnings = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *text = NULL, *summary = NULL;
+        _cleanup_free_ char *text = NULL, *summary = NULL, *changes = NULL;
         const char *what = job_request(job)->display_name;
         char err[1024] = "";
         uint32_t genid;
@@ -514,9 +521,11 @@ static int apply_commit(Manager *m, Job *job, const JobResult *res) {
         r = apply_warnings(m, res, &warnings);
         if (r >= 0)
                 r = sd_bus_message_new_method_return(m->apply_msg, &reply);
+        if (r >= 0 && asprintf(&changes, "%s%s", res->summary ?: "", res->output ?: "") < 0)
+                r = -ENOMEM;
         if (r >= 0)
                 r = sd_bus_message_append(reply, "tts", m->trial->id, m->trial->deadline_realtime_usec,
-                                          res->summary ?: "");
+                                          changes);
         if (r >= 0)
                 r = sd_bus_message_append_strv(reply, warnings);
         if (r >= 0 && sd_bus_send(NULL, reply, NULL) < 0)

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 BUILD=${BUILD:-build-test}
 if [ ! -d "$BUILD" ]; then
-        meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true
+        meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dtest-points=true
 fi
 ninja -C "$BUILD"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# daemon.sh — fwguardd for tests: run inside a network namespace the test
+# made, with private state and runtime directories and a config of its own.
+# Source it after common.sh.
+#
+#   daemon_config [LINES...]  write the config ([trial] timeout_min_sec = 1,
+#                             so trials of a few seconds are allowed; then LINES)
+#   daemon_start PREFIX...    start fwguardd under PREFIX (for example `srv`
+#                             from sshenv.sh, or `nsenter -t PID -n --`), wait
+#                             until it answers; FWGD_PID is the daemon
+#   daemon_stop               SIGTERM, and it must exit 0
+#   daemon_kill               SIGKILL (a crash), and reap it
+#   fwg ARGS...               the CLI, talking to this daemon
+#   wait_idle SECONDS         until Status says idle, or fail
+#
+# The CLI may run in any namespace: the bus is a unix socket path. The
+# daemon acts on the namespace it runs in.
+: "${FWGUARDD:?FWGUARDD must point to the fwguardd binary}"
+
+FWGD_DIR=$TMP/fwguardd
+FWGD_STATE=$FWGD_DIR/state
+FWGD_RUN=$FWGD_DIR/run
+FWGD_CONF=$FWGD_DIR/fwguard.conf
+FWGD_LOG=$FWGD_DIR/daemon.log
+FWGD_PID=
+export FWGUARD_RUNTIME_DIR=$FWGD_RUN
+mkdir -p "$FWGD_DIR"
+# Unprivileged callers must reach the socket: mktemp made TMP 0700.
+chmod 0755 "$TMP" "$FWGD_DIR"
+
+daemon_config() {
+        { printf '[trial]\ntimeout_min_sec = 1\n'; printf '%s\n' "$@"; } > "$FWGD_CONF"
+}
+[ -e "$FWGD_CONF" ] || daemon_config
+
+fwg() { "$FWGUARD" "$@"; }
+
+daemon_start() {
+        # The prefix execs the daemon (ip netns exec, nsenter without
+        # --fork), so $! is fwguardd itself.
+        "$@" "$FWGUARDD" --state-dir "$FWGD_STATE" --runtime-dir "$FWGD_RUN" --config "$FWGD_CONF" \
+                2>> "$FWGD_LOG" &
+        FWGD_PID=$!
+        for _ in $(seq 200); do
+                [ -S "$FWGD_RUN/bus" ] && fwg status > /dev/null 2>&1 && return 0
+                kill -0 "$FWGD_PID" 2>/dev/null || { cat "$FWGD_LOG" >&2; fail "fwguardd died"; }
+                sleep 0.05
+        done
+        fail "fwguardd did not answer on $FWGD_RUN/bus"
+}
+
+daemon_stop() {
+        local rc=0
+        [ -n "$FWGD_PID" ] || return 0
+        kill -TERM "$FWGD_PID"
+        wait "$FWGD_PID" || rc=$?
+        FWGD_PID=
+        [ "$rc" = 0 ] || { cat "$FWGD_LOG" >&2; fail "fwguardd exited $rc on SIGTERM"; }
+}
+
+daemon_kill() {
+        [ -n "$FWGD_PID" ] || return 0
+        kill -KILL "$FWGD_PID" 2>/dev/null || true
+        wait "$FWGD_PID" 2>/dev/null || true
+        FWGD_PID=
+}
+at_exit daemon_kill
+
+wait_idle() {
+        local until=$((SECONDS + $1))
+        while [ $SECONDS -lt $until ]; do
+                [ "$(fwg status 2>/dev/null)" = idle ] && return 0
+                sleep 0.1
+        done
+        fail "still not idle after $1 s: $(fwg status 2>&1)"
+}
