@@ -372,12 +372,12 @@ static int apply_warnings(Manager *m, const JobResult *res, char ***ret) {
         for (size_t i = 0; r >= 0 && i < p->n_extra; i++)
                 r = strv_append(&w, &n, "%s blocks SSH: guarded too", p->extra[i]);
         /* One warning per line of the notes on the ports. */
-        for (const char *p = res->check->notes; r >= 0 && *p; ) {
-                size_t len = strcspn(p, "\n");
+        for (const char *line = res->check->notes; r >= 0 && *line; ) {
+                size_t len = strcspn(line, "\n");
 
                 if (len > 0)
-                        r = strv_append(&w, &n, "SSH ports: %.*s", (int) len, p);
-                p += len + (p[len] == '\n');
+                        r = strv_append(&w, &n, "SSH ports: %.*s", (int) len, line);
+                line += len + (line[len] == '\n');
         }
         if (r >= 0 && res->check->legacy[0])
                 r = strv_append(&w, &n, "iptables-legacy tables exist: %s; nftables accepts, the guard's "
