@@ -195,6 +195,12 @@ static int wait_trial(sd_bus *bus, Watch *w, uint64_t deadline) {
         while (w->outcome == OUTCOME_PENDING && !detached) {
                 int64_t left;
 
+                /* Signals that came while we were in a call first: they
+                 * carry the reason, the history does not. */
+                while ((r = sd_bus_process(bus, NULL)) > 0)
+                        ;
+                if (w->outcome != OUTCOME_PENDING)
+                        break;
                 r = poll_status(bus, w, &deadline);
                 if (r != EXIT_OK)
                         return r;
@@ -353,7 +359,8 @@ static int common_options(int argc, char **argv, const char *usage, const struct
         };
         int c, r;
 
-        memcpy(options + 3, extra, n_extra * sizeof(*extra));
+        if (n_extra > 0)
+                memcpy(options + 3, extra, n_extra * sizeof(*extra));
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -368,24 +375,42 @@ static int common_options(int argc, char **argv, const char *usage, const struct
         return -1;
 }
 
+/* What confirm, extend and history share: the options, at most one
+ * argument (a number of seconds, if @arg), the connection and the call.
+ * Returns -1 with *reply set to go on, else an exit code. */
+static int simple_call(int argc, char **argv, const char *usage, const char *member, uint64_t *arg,
+                       bool *json, sd_bus **bus, sd_bus_message **reply) {
+        const char *runtime_dir = NULL;
+        char *end;
+        int r;
+
+        r = common_options(argc, argv, usage, NULL, 0, NULL, NULL, &runtime_dir, json);
+        if (r >= 0)
+                return r;
+        if (argc - optind != (arg ? 1 : 0))
+                return cli_usage("usage: fwguard %s", usage);
+        if (arg) {
+                errno = 0;
+                *arg = strtoull(argv[optind], &end, 10);
+                if (errno || *end || *arg == 0)
+                        return cli_usage("'%s' is not a number of seconds", argv[optind]);
+        }
+        r = cli_bus_open(cli_runtime_dir(runtime_dir), bus);
+        if (r == EXIT_OK)
+                r = arg ? cli_bus_call(*bus, argv[0], member, reply, "t", *arg)
+                        : cli_bus_call(*bus, argv[0], member, reply, "");
+        return r == EXIT_OK ? -1 : r;
+}
+
 int verb_confirm(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *runtime_dir = NULL;
         bool json = false;
         uint64_t id;
         int r;
 
-        r = common_options(argc, argv, "confirm [--json] [--runtime-dir DIR]", NULL, 0, NULL, NULL,
-                           &runtime_dir, &json);
+        r = simple_call(argc, argv, "confirm [--json] [--runtime-dir DIR]", "Confirm", NULL, &json, &bus, &reply);
         if (r >= 0)
-                return r;
-        if (optind < argc)
-                return cli_usage("confirm takes no argument ('%s')", argv[optind]);
-        r = cli_bus_open(cli_runtime_dir(runtime_dir), &bus);
-        if (r == EXIT_OK)
-                r = cli_bus_call(bus, "confirm", "Confirm", &reply, "");
-        if (r != EXIT_OK)
                 return r;
         if (sd_bus_message_read(reply, "t", &id) < 0)
                 return cli_error("cannot read the daemon's answer");
@@ -454,7 +479,7 @@ int verb_rollback(int argc, char **argv) {
                 if (r == EXIT_OK)
                         r = cli_bus_call(bus, "rollback --to", "RollbackTo", &reply, "ttt", a.to, a.timeout,
                                          UINT64_C(0));
-                return r != EXIT_OK ? r : armed(bus, what, reply, json, a.wait, &w);
+                return r != EXIT_OK || !reply ? r : armed(bus, what, reply, json, a.wait, &w);
         }
         r = cli_bus_call(bus, "rollback", "Rollback", &reply, "");
         if (r != EXIT_OK)
@@ -480,33 +505,17 @@ int verb_rollback(int argc, char **argv) {
         return exact ? EXIT_OK : EXIT_ERROR;
 }
 
-static int extend_option(int c, void *userdata) {
-        return -EINVAL;
-}
-
 int verb_extend(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *runtime_dir = NULL;
         bool json = false;
         uint64_t sec, deadline;
-        char when[64], *end;
+        char when[64];
         int r;
 
-        r = common_options(argc, argv, "extend SECONDS [--json] [--runtime-dir DIR]", NULL, 0, extend_option,
-                           NULL, &runtime_dir, &json);
+        r = simple_call(argc, argv, "extend SECONDS [--json] [--runtime-dir DIR]", "Extend", &sec, &json,
+                        &bus, &reply);
         if (r >= 0)
-                return r;
-        if (argc - optind != 1)
-                return cli_usage("extend takes a number of seconds");
-        errno = 0;
-        sec = strtoull(argv[optind], &end, 10);
-        if (errno || *end || sec == 0)
-                return cli_usage("extend: '%s' is not a number of seconds", argv[optind]);
-        r = cli_bus_open(cli_runtime_dir(runtime_dir), &bus);
-        if (r == EXIT_OK)
-                r = cli_bus_call(bus, "extend", "Extend", &reply, "t", sec);
-        if (r != EXIT_OK)
                 return r;
         if (sd_bus_message_read(reply, "t", &deadline) < 0)
                 return cli_error("cannot read the daemon's answer");
@@ -525,23 +534,15 @@ int verb_extend(int argc, char **argv) {
 int verb_history(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *runtime_dir = NULL, *outcome, *summary, *report;
+        const char *outcome, *summary, *report;
         uint64_t id, created, committed;
         json_t *list = NULL;
         bool json = false;
         uint32_t uid;
         int r;
 
-        r = common_options(argc, argv, "history [--json] [--runtime-dir DIR]", NULL, 0, NULL, NULL,
-                           &runtime_dir, &json);
+        r = simple_call(argc, argv, "history [--json] [--runtime-dir DIR]", "History", NULL, &json, &bus, &reply);
         if (r >= 0)
-                return r;
-        if (optind < argc)
-                return cli_usage("history takes no argument ('%s')", argv[optind]);
-        r = cli_bus_open(cli_runtime_dir(runtime_dir), &bus);
-        if (r == EXIT_OK)
-                r = cli_bus_call(bus, "history", "History", &reply, "");
-        if (r != EXIT_OK)
                 return r;
         if (json && !(list = json_array()))
                 return cli_error("out of memory");

@@ -247,7 +247,8 @@ static int apply_start(Manager *m, sd_bus_message *msg, JobRequest *req, uint64_
         m->apply_no_preflight = flags & APPLY_NO_PREFLIGHT;
         m->apply_allow_delete = flags & APPLY_ALLOW_DELETE;
         m->apply_attempt = 0;
-        log_event(LOG_INFO, LOG_ID_APPLY, 0, "uid %u applies %s (timeout %" PRIu64 " s%s)",
+        log_event(m->apply_no_preflight ? LOG_WARNING : LOG_INFO, LOG_ID_APPLY, 0,
+                  "uid %u applies %s (timeout %" PRIu64 " s%s)",
                   (unsigned) req->uid, req->display_name, m->apply_timeout_sec,
                   m->apply_no_preflight ? ", WITHOUT the pre-flight" : "");
         r = job_start(m->event, req, on_apply_prepared, m, &m->apply);
