@@ -80,6 +80,7 @@ Manager *manager_free(Manager *m) {
          * the call it would have answered is dropped with the connection. */
         job_free(m->apply);
         sd_bus_message_unref(m->apply_msg);
+        manager_reports_free(m);
         while (m->connections)
                 connection_free(m->connections);
         sd_event_source_disable_unref(m->listen_source);

@@ -50,7 +50,7 @@ typedef struct Manager {
         uint64_t apply_timeout_sec;
         bool apply_no_preflight;
         bool apply_allow_delete;
-        unsigned n_jobs;                /* Check and Diff jobs running */
+        struct ReportCall *reports[MANAGER_JOBS_MAX];   /* Check and Diff calls being answered */
 } Manager;
 
 /* A Manager for @state_dir (NULL: the config's) and @runtime_dir, with
@@ -83,6 +83,7 @@ int manager_rollback(Manager *m, const char *why, RollbackResult *ret, char *err
 void manager_emit(Manager *m, const char *member, const char *types, ...);
 
 /* The bus interface (methods.c). */
+void manager_reports_free(Manager *m);
 extern const sd_bus_vtable manager_vtable[];
 /* May the caller with these credentials call @member? 1 yes, 0 no, or a
  * negative errno. */

@@ -650,51 +650,81 @@ static int on_extend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
 
 /* ---------------------------------------------------------------- Check, Diff */
 
+typedef struct ReportCall {
+        Manager *manager;
+        sd_bus_message *msg;
+        Job *job;
+        size_t slot;                    /* in manager->reports[] */
+} ReportCall;
+
+static ReportCall *report_call_free(ReportCall *call) {
+        if (!call)
+                return NULL;
+        call->manager->reports[call->slot] = NULL;
+        sd_bus_message_unref(call->msg);
+        free(call);
+        return NULL;
+}
+
+void manager_reports_free(Manager *m) {
+        for (size_t i = 0; i < ELEMENTSOF(m->reports); i++)
+                if (m->reports[i]) {
+                        job_free(m->reports[i]->job);
+                        report_call_free(m->reports[i]);
+                }
+}
+
 static void on_report_done(Job *job, const JobResult *res, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
-        Manager *m = sd_bus_get_current_userdata(sd_bus_message_get_bus(msg));
+        ReportCall *call = userdata;
         int r;
 
-        if (m)
-                m->n_jobs--;
         if (res->error < 0)
-                r = sd_bus_reply_method_errorf(msg, res->error == -EINVAL ? SD_BUS_ERROR_INVALID_ARGS : SD_BUS_ERROR_FAILED,
+                r = sd_bus_reply_method_errorf(call->msg, res->error == -EINVAL ? SD_BUS_ERROR_INVALID_ARGS
+                                                                                 : SD_BUS_ERROR_FAILED,
                                                "%s", res->errors ?: strerror(-res->error));
         else
-                r = sd_bus_reply_method_return(msg, "is", res->exit_code, res->output ?: "");
+                r = sd_bus_reply_method_return(call->msg, "is", res->exit_code, res->output ?: "");
         if (r < 0)
                 log_warning("the caller left before its report was ready");
+        report_call_free(call);
 }
 
 static int report_start(Manager *m, sd_bus_message *msg, JobKind kind, sd_bus_error *error) {
         JobRequest req = { .fd = -1, .kind = kind, .probe = true, .config = m->config };
-        Job *job;
+        ReportCall *call;
         const char *name;
+        size_t slot = 0;
         int fd, json, r;
 
         r = sd_bus_message_read(msg, "hsb", &fd, &name, &json);
         if (r < 0)
                 return r;
-        if (m->n_jobs >= MANAGER_JOBS_MAX)
+        while (slot < ELEMENTSOF(m->reports) && m->reports[slot])
+                slot++;
+        if (slot == ELEMENTSOF(m->reports))
                 return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "too many checks at once; try again");
         req.json = json;
         req.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         req.display_name = strdup(*name ? name : "-");
-        if (req.fd < 0 || !req.display_name) {
+        call = calloc(1, sizeof(*call));
+        if (req.fd < 0 || !req.display_name || !call) {
+                free(call);
                 job_request_clear(&req);
                 return -ENOMEM;
         }
+        *call = (ReportCall) { .manager = m, .msg = sd_bus_message_ref(msg), .slot = slot };
+        m->reports[slot] = call;
         r = request_caller(msg, &req);
         if (r < 0) {
                 job_request_clear(&req);
+                report_call_free(call);
                 return r;
         }
-        r = job_start(m->event, &req, on_report_done, sd_bus_message_ref(msg), &job);
+        r = job_start(m->event, &req, on_report_done, call, &call->job);
         if (r < 0) {
-                sd_bus_message_unref(msg);
+                report_call_free(call);
                 return r;
         }
-        m->n_jobs++;
         return 1;
 }
 
