@@ -30,7 +30,7 @@ static void help(FILE *f) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %s\n", verbs[i].summary);
         fprintf(f, "\nOptions:\n  -h, --help     this help\n  --version      the version\n"
-                   "\nExit codes: 0 done, 1 error, 2 usage, 3 refused (check: SSH would be locked out).\nSee fwguard(8).\n");
+                   "\nExit codes: 0 done, 1 error, 2 usage, 3 refused (check: SSH would be locked out),\n4 rolled back (apply --wait).\nSee fwguard(8).\n");
 }
 
 int cli_error(const char *fmt, ...) {

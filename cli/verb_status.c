@@ -62,6 +62,7 @@ static void print_text(const char *state, uint64_t id, uint64_t deadline, const 
 
 int verb_status(int argc, char **argv) {
         static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
                 { "json", no_argument, NULL, 'j' },
                 { "runtime-dir", required_argument, NULL, 'r' },
                 {}
@@ -77,6 +78,7 @@ int verb_status(int argc, char **argv) {
 
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
+                case 'h': printf("Usage: fwguard status [--json] [--runtime-dir DIR]\n"); return EXIT_OK;
                 case 'j': json = true; break;
                 case 'r': runtime_dir = optarg; break;
                 default: return cli_usage("status [--json] [--runtime-dir DIR]");

@@ -51,6 +51,17 @@ static json_t *lines_json(const char *text) {
         return a;
 }
 
+/* Each line of @text on its own line, indented. */
+static void print_indented(const char *text) {
+        for (const char *p = text; *p; ) {
+                size_t n = strcspn(p, "\n");
+
+                if (n > 0)
+                        printf("      %.*s\n", (int) n, p);
+                p += n + (p[n] == '\n');
+        }
+}
+
 static void strv_free(char **strv) {
         for (char **s = strv; s && *s; s++)
                 free(*s);
@@ -90,11 +101,7 @@ static int print_armed(const char *what, sd_bus_message *reply, bool json, uint6
         }
         printf("Trial %" PRIu64 " is armed: %s is live, with the SSH guard.\n", *ret_id, what);
         printf("Changes:\n");
-        for (const char *p = changes; *p; ) {
-                size_t n = strcspn(p, "\n");
-                printf("  %.*s\n", (int) n, p);
-                p += n + (p[n] == '\n');
-        }
+        print_indented(changes);
         if (warnings && *warnings) {
                 printf("Warnings:\n");
                 for (char **w = warnings; *w; w++)
@@ -424,6 +431,7 @@ int verb_confirm(int argc, char **argv) {
 typedef struct RollbackArgs {
         uint64_t to;
         uint64_t timeout;
+        uint64_t flags;
         bool wait;
 } RollbackArgs;
 
@@ -442,6 +450,12 @@ static int rollback_option(int c, void *userdata) {
         case 'w':
                 a->wait = true;
                 return 0;
+        case 'd':
+                a->flags |= APPLY_ALLOW_DELETE;
+                return 0;
+        case 'n':
+                a->flags |= APPLY_NO_PREFLIGHT;
+                return 0;
         }
         return -EINVAL;
 }
@@ -451,6 +465,8 @@ int verb_rollback(int argc, char **argv) {
                 { "to", required_argument, NULL, 'o' },
                 { "timeout", required_argument, NULL, 't' },
                 { "wait", no_argument, NULL, 'w' },
+                { "allow-delete", no_argument, NULL, 'd' },
+                { "no-preflight", no_argument, NULL, 'n' },
                 {}
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -464,7 +480,7 @@ int verb_rollback(int argc, char **argv) {
         int exact, r;
         Watch w = {};
 
-        r = common_options(argc, argv, "rollback [--to ID [--timeout SEC] [--wait]] [--json] [--runtime-dir DIR]",
+        r = common_options(argc, argv, "rollback [--to ID [--timeout SEC] [--wait] [--allow-delete] [--no-preflight]] [--json] [--runtime-dir DIR]",
                            extra, ELEMENTSOF(extra), rollback_option, &a, &runtime_dir, &json);
         if (r >= 0)
                 return r;
@@ -478,7 +494,7 @@ int verb_rollback(int argc, char **argv) {
                 r = watch_signals(bus, &w);
                 if (r == EXIT_OK)
                         r = cli_bus_call(bus, "rollback --to", "RollbackTo", &reply, "ttt", a.to, a.timeout,
-                                         UINT64_C(0));
+                                         a.flags);
                 return r != EXIT_OK || !reply ? r : armed(bus, what, reply, json, a.wait, &w);
         }
         r = cli_bus_call(bus, "rollback", "Rollback", &reply, "");
@@ -561,8 +577,7 @@ int verb_history(int argc, char **argv) {
                 }
                 printf("%4" PRIu64 "  %-13s %s  uid %u  %.*s\n", id, outcome, when, (unsigned) uid,
                        (int) strcspn(summary, "\n"), summary);
-                if (*report)
-                        printf("      %s\n", report);
+                print_indented(report);
         }
         if (r < 0) {
                 json_decref(list);

@@ -16,7 +16,7 @@
 #define LOG_ID_RECOVERY "9fbf1d00e2484dc6862be8d22718ae11"
 
 /* Log one line at @priority, with @message_id (NULL: none) and, if not 0,
- * TRIAL_ID= as journal fields. */
+ * FWGUARD_TRIAL_ID= as journal fields. */
 _printf_(4, 5) void log_event(int priority, const char *message_id, unsigned long long trial_id,
                               const char *fmt, ...);
 

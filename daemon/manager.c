@@ -225,9 +225,16 @@ static void announce(const char *text) {
         (void) waitpid(pid, NULL, 0);
 }
 
+static void announce_rollback(uint64_t id, const char *why) {
+        _cleanup_free_ char *text = NULL;
+
+        if (asprintf(&text, "fwguard: the firewall change of trial %" PRIu64 " was rolled back (%s). "
+                     "See `fwguard history`.", id, why) >= 0)
+                announce(text);
+}
+
 int manager_rollback(Manager *m, const char *why, RollbackResult *ret, char *err, size_t errlen) {
         _cleanup_(trial_store_freep) TrialStore *store = NULL;
-        _cleanup_free_ char *text = NULL;
         uint64_t id = m->trial->id;
         int r;
 
@@ -246,9 +253,7 @@ int manager_rollback(Manager *m, const char *why, RollbackResult *ret, char *err
                   id, why, ret->exact ? "" : ", but the result differs from the target", ret->n_conflicts);
         if (ret->report)
                 log_warning("trial %" PRIu64 ": %s", id, ret->report);
-        if (asprintf(&text, "fwguard: the firewall change of trial %" PRIu64 " was rolled back (%s). "
-                     "See `fwguard history`.", id, why) >= 0)
-                announce(text);
+        announce_rollback(id, why);
         manager_emit(m, "RolledBack", "tsbu", id, why, ret->exact, (uint32_t) ret->n_conflicts);
         return 0;
 }
@@ -417,7 +422,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 return 0;
         }
         r = connection_new(m, cfd);
-        if (r < 0)
+        /* A peer gone before our greeting (the CLI's "does it run?" probe,
+         * cli_bus_daemon_runs()) is no error. */
+        if (r < 0 && r != -ECONNRESET && r != -EPIPE)
                 log_error("cannot serve a connection: %s", strerror(-r));
         return 0;
 }
@@ -511,9 +518,21 @@ static int manager_recover(Manager *m) {
         log_event(LOG_WARNING, LOG_ID_RECOVERY, t->id, "%s", msg);
         if (rb.report)
                 log_warning("trial %" PRIu64 ": %s", t->id, rb.report);
+        if (what == DRIVER_RECOVERED_ROLLED_BACK)
+                announce_rollback(t->id, "it was rolling back when fwguardd stopped");
         if (what != DRIVER_RECOVERED_ARMED)
                 return 0;
         m->trial = TAKE_PTR(t);
+        if (m->trial->deadline_boottime_ns / 1000 > now_usec(CLOCK_BOOTTIME))
+                return manager_arm(m);
+        /* Expired while we were down: roll back before READY, so that READY
+         * means every trial is where its deadline says it must be. */
+        rollback_result_clear(&rb);
+        r = manager_rollback(m, "the deadline passed while fwguardd was not running", &rb, err, sizeof(err));
+        if (r >= 0)
+                return 0;
+        /* The loop's dead-man tries again every second. */
+        log_error("%s", err);
         return manager_arm(m);
 }
 

@@ -33,15 +33,15 @@ typedef enum Access {
         ACCESS_ADMIN,                   /* root, and the config's admin group */
 } Access;
 
-/* The authorization table: one line per method of MANAGER_INTERFACE. Check
- * and Diff change nothing, but they print the live ruleset, which only
- * root may read. */
+/* The authorization table: one line per method of MANAGER_INTERFACE.
+ * Check, Diff and History change nothing, but they show rules of the live
+ * ruleset (History: the conflicts of a rollback), which only root may read. */
 static const struct {
         const char *member;
         Access access;
 } method_access[] = {
         { "Status",     ACCESS_ANYONE },
-        { "History",    ACCESS_ANYONE },
+        { "History",    ACCESS_ADMIN },
         { "Apply",      ACCESS_ADMIN },
         { "Confirm",    ACCESS_ADMIN },
         { "Rollback",   ACCESS_ADMIN },
@@ -110,6 +110,15 @@ static const char *pending_text(const Manager *m, char *buf, size_t len) {
         return buf;
 }
 
+/* Every connection hears the signal, unprivileged ones too: it carries the
+ * first line of the reason only, never the rules that the rest may quote. */
+static void emit_refused(Manager *m, const char *text) {
+        _cleanup_free_ char *line = strndup(text, strcspn(text, "\n"));
+
+        if (line)
+                manager_emit(m, "Refused", "s", line);
+}
+
 static int refuse(Manager *m, sd_bus_error *error, const char *name, const char *fmt, ...) _printf_(4, 5);
 static int refuse(Manager *m, sd_bus_error *error, const char *name, const char *fmt, ...) {
         _cleanup_free_ char *text = NULL;
@@ -122,7 +131,7 @@ static int refuse(Manager *m, sd_bus_error *error, const char *name, const char 
         if (!text)
                 return -ENOMEM;
         log_event(LOG_NOTICE, LOG_ID_REFUSAL, 0, "refused: %s", text);
-        manager_emit(m, "Refused", "s", text);
+        emit_refused(m, text);
         return sd_bus_error_set(error, name, text);
 }
 
@@ -401,7 +410,7 @@ static void apply_reply_error(Manager *m, const char *name, const char *text) {
 
 static void apply_refuse(Manager *m, const char *name, const char *text) {
         log_event(LOG_NOTICE, LOG_ID_REFUSAL, 0, "apply refused: %s", text);
-        manager_emit(m, "Refused", "s", text);
+        emit_refused(m, text);
         apply_reply_error(m, name, text);
 }
 
@@ -460,7 +469,7 @@ static int apply_commit(Manager *m, Job *job, const JobResult *res) {
         }
         if (res->deleted_owned && !m->apply_allow_delete) {
                 if (asprintf(&text, "%s deletes tables that other tools own: %s. They would lose their "
-                             "rules (bans, container networking). Apply with --allow-delete if you mean it.",
+                             "rules (bans, container networking). Run it again with --allow-delete if you mean it.",
                              what, res->deleted_owned) < 0)
                         return -ENOMEM;
                 apply_refuse(m, FWGUARD_ERROR_WOULD_DELETE, text);
