@@ -136,19 +136,12 @@ static int report_text(const MergeConflicts *conflicts, bool exact, char **ret) 
         return 0;
 }
 
-int driver_rollback(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *err, size_t errlen) {
-        _cleanup_(merge_conflicts_clear) MergeConflicts conflicts = {};
+/* The rollback batch is live: verify it, report, and end the trial. */
+static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, const MergeConflicts *conflicts,
+                           RollbackResult *ret, char *err, size_t errlen) {
         _cleanup_(ruleset_freep) Ruleset *after = NULL;
         _cleanup_free_ char *report = NULL;
-        unsigned attempt = 0;
         int r;
-
-        do
-                r = rollback_attempt(nl, s, t, &conflicts, err, errlen);
-        while (r == -ERESTART && ++attempt < ROLLBACK_ATTEMPTS_MAX);
-        if (r < 0)
-                return r;
-        testpoint("rollback-committed");
 
         r = dump_live(nl, &after, err, errlen);
         if (r < 0)
@@ -157,8 +150,8 @@ int driver_rollback(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *
         if (r < 0)
                 return r;
         ret->exact = r > 0;
-        ret->n_conflicts = conflicts.n;
-        r = report_text(&conflicts, ret->exact, &report);
+        ret->n_conflicts = conflicts->n;
+        r = report_text(conflicts, ret->exact, &report);
         if (r < 0)
                 return r;
         if (report) {
@@ -172,6 +165,20 @@ int driver_rollback(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *
                 return r;
         ret->report = TAKE_PTR(report);
         return 0;
+}
+
+int driver_rollback(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *err, size_t errlen) {
+        _cleanup_(merge_conflicts_clear) MergeConflicts conflicts = {};
+        unsigned attempt = 0;
+        int r;
+
+        do
+                r = rollback_attempt(nl, s, t, &conflicts, err, errlen);
+        while (r == -ERESTART && ++attempt < ROLLBACK_ATTEMPTS_MAX);
+        if (r < 0)
+                return r;
+        testpoint("rollback-committed");
+        return rollback_finish(nl, s, t, &conflicts, ret, err, errlen);
 }
 
 int driver_confirm(TrialStore *s, Trial *t, char *err, size_t errlen) {
@@ -270,7 +277,21 @@ int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, Rollbac
                 *ret = DRIVER_RECOVERED_IDLE;
                 return trial_transition(s, t, TRIAL_IDLE, err, errlen);
         case TRIAL_ROLLING_BACK:
-                goto rollback;
+                /* The saved target is live: the batch happened before the
+                 * crash. Planning again from live would take our own
+                 * rollback for another writer's change to what the trial
+                 * wrote, and report it as a conflict. */
+                r = dump_live(nl, &live, err, errlen);
+                if (r < 0)
+                        return r;
+                r = rollback_tables_equal(live, t->target, t->touched, t->n_touched);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        goto rollback;
+                snprintf(msg, msglen, "trial %" PRIu64 " (%s) was rolled back before the restart: ended", t->id, was);
+                *ret = DRIVER_RECOVERED_ROLLED_BACK;
+                return rollback_finish(nl, s, t, &(MergeConflicts) {}, rb, err, errlen);
         default:
                 snprintf(err, errlen, "trial %" PRIu64 ": unexpected state %s", t->id, was);
                 return -EINVAL;

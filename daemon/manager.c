@@ -526,7 +526,9 @@ static int manager_recover(Manager *m) {
         if (m->trial->deadline_boottime_ns / 1000 > now_usec(CLOCK_BOOTTIME))
                 return manager_arm(m);
         /* Expired while we were down: roll back before READY, so that READY
-         * means every trial is where its deadline says it must be. */
+         * means every trial is where its deadline says it must be. The
+         * rollback takes the store's lock itself: ours would block it. */
+        store = trial_store_free(store);
         rollback_result_clear(&rb);
         r = manager_rollback(m, "the deadline passed while fwguardd was not running", &rb, err, sizeof(err));
         if (r >= 0)

@@ -30,13 +30,7 @@ table inet filter {
 NFT
 srv nft -f "$TMP/baseline.nft"
 ssh_session_open || fail "cannot open the old session"
-srv python3 -c '
-import socket, sys, os
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080)); s.listen(8)
-if os.fork(): sys.exit(0)
-while True: s.accept()[0].close()' || fail "no 8080 listener"
-reach8080() { cli python3 -c 'import socket; socket.create_connection(("192.0.2.1", 8080), timeout=1.5)' 2>/dev/null; }
+srv_listen 8080 || fail "no 8080 listener"
 
 GUARDED=() EXPECT= FIXABLE=yes LIVE=
 case $CASE in
@@ -234,7 +228,7 @@ note "loaded live, the guarded ruleset lets a NEW login in and keeps 8080 blocke
 srv "$FWGUARD" restore "$TMP/guarded.fwg" || fail "restore of the guarded ruleset"
 ssh_login "$want_port" || fail "a NEW ssh login on port $want_port fails with the guard"
 case $CASE in output-sport|nat-redirect|reject-reset) ;;
-*) ! reach8080 || fail "port 8080 is reachable: the guard opened more than SSH" ;;
+*) ! reach 8080 || fail "port 8080 is reachable: the guard opened more than SSH" ;;
 esac
 ssh_session_alive || fail "the old session died"
 if [ $CASE = ufw ]; then

@@ -5,13 +5,18 @@
 #
 #   daemon_config [LINES...]  write the config ([trial] timeout_min_sec = 1,
 #                             so trials of a few seconds are allowed; then LINES)
-#   daemon_start PREFIX...    start fwguardd under PREFIX (for example `srv`
-#                             from sshenv.sh, or `nsenter -t PID -n --`), wait
-#                             until it answers; FWGD_PID is the daemon
+#   daemon_start PREFIX...    start fwguardd under PREFIX (a command that execs
+#                             it: `ip netns exec NS`, `nsenter -t PID -n --`; not
+#                             a shell function such as sshenv.sh's srv, which
+#                             runs in a subshell), wait until it answers;
+#                             FWGD_PID is the daemon
 #   daemon_stop               SIGTERM, and it must exit 0
 #   daemon_kill               SIGKILL (a crash), and reap it
 #   fwg ARGS...               the CLI, talking to this daemon
 #   wait_idle SECONDS         until Status says idle, or fail
+#
+# The rollback announcement never reaches the host's terminals: fwguardd runs
+# FWGUARDD_WALL (default: a script appending its text to $FWGD_WALL_LOG).
 #
 # The CLI may run in any namespace: the bus is a unix socket path. The
 # daemon acts on the namespace it runs in.
@@ -27,6 +32,11 @@ export FWGUARD_RUNTIME_DIR=$FWGD_RUN
 mkdir -p "$FWGD_DIR"
 # Unprivileged callers must reach the socket: mktemp made TMP 0700.
 chmod 0755 "$TMP" "$FWGD_DIR"
+
+FWGD_WALL_LOG=$FWGD_DIR/wall.log
+printf '#!/bin/sh\nprintf "%%s\\n" "$1" >> "%s"\n' "$FWGD_WALL_LOG" > "$FWGD_DIR/wall.sh"
+chmod 0755 "$FWGD_DIR/wall.sh"
+export FWGUARDD_WALL=${FWGUARDD_WALL:-$FWGD_DIR/wall.sh}
 
 daemon_config() {
         { printf '[trial]\ntimeout_min_sec = 1\n'; printf '%s\n' "$@"; } > "$FWGD_CONF"

@@ -11,6 +11,9 @@
 #   ssh_login [PORT] [ADDR]   a NEW key login runs `true`; returns ssh's status
 #   ssh_session_open    a ControlMaster session (the "old session")
 #   ssh_session_alive   is that old session still usable?
+#   ssh_run CMD...      a NEW key login runs CMD on the server
+#   srv_listen PORT     a TCP listener on PORT in the server namespace
+#   reach PORT          can the client open TCP PORT on the server? (1.5 s)
 #   sshenv_down         kill everything, delete the namespaces
 
 SSHENV_P=${SSHENV_P:-fwg$$x$RANDOM}
@@ -82,9 +85,25 @@ _ssh() {
 
 ssh_login() { _ssh -o ControlMaster=no -o ControlPath=none -p "${1:-${SSHENV_PORTS%% *}}" "root@${2:-192.0.2.1}" true; }
 
+ssh_run() { _ssh -o ControlMaster=no -o ControlPath=none -p "${SSHENV_PORTS%% *}" root@192.0.2.1 "$@"; }
+
 ssh_session_open() {
         _ssh -o ControlMaster=yes -o ControlPath="$SSHENV_DIR/cm" -o ControlPersist=120 \
                 -p "${SSHENV_PORTS%% *}" -fN root@192.0.2.1
 }
 
 ssh_session_alive() { _ssh -o ControlPath="$SSHENV_DIR/cm" -p "${SSHENV_PORTS%% *}" root@192.0.2.1 true; }
+
+# It accepts and closes; it returns once listening, and sshenv_down kills it.
+# In a session of its own, as a daemon: a Ctrl-C on the demo is not for it.
+srv_listen() {
+        srv python3 -c '
+import socket, sys, os
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(8)
+if os.fork(): sys.exit(0)
+os.setsid()
+while True: s.accept()[0].close()' "$1"
+}
+
+reach() { cli python3 -c 'import socket, sys; socket.create_connection(("192.0.2.1", int(sys.argv[1])), timeout=1.5)' "$1" 2>/dev/null; }
