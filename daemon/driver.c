@@ -107,6 +107,17 @@ static int rollback_attempt(Nl *nl, TrialStore *s, Trial *t, MergeConflicts *con
         r = trial_set_target(s, t, target, err, errlen);
         if (r < 0)
                 return r;
+        /* What the plan cannot carry over is saved with it, before the
+         * batch: a crash after the batch must not lose it. */
+        if (conflicts->n > 0 || t->report) {
+                _cleanup_free_ char *text = NULL;
+
+                r = rollback_conflicts_text(conflicts, &text);
+                if (r >= 0)
+                        r = trial_set_report(s, t, text, err, errlen);
+                if (r < 0)
+                        return r;
+        }
         testpoint("rollback-target");
         if (t->state != TRIAL_ROLLING_BACK) {
                 r = trial_transition(s, t, TRIAL_ROLLING_BACK, err, errlen);
@@ -118,29 +129,19 @@ static int rollback_attempt(Nl *nl, TrialStore *s, Trial *t, MergeConflicts *con
                                     err, errlen);
 }
 
-static int report_text(const MergeConflicts *conflicts, bool exact, char **ret) {
-        _cleanup_free_ char *lines = NULL;
-        int r;
+static size_t count_lines(const char *s) {
+        size_t n = 0;
 
-        r = rollback_conflicts_text(conflicts, &lines);
-        if (r < 0)
-                return r;
-        if (!*lines && exact) {
-                *ret = NULL;
-                return 0;
-        }
-        if (asprintf(ret, "%s%s", exact ? "" :
-                     "after the rollback the live tables differ from the target: another writer changed them at once\n",
-                     lines) < 0)
-                return -ENOMEM;
-        return 0;
+        for (; s && *s; s++)
+                n += *s == '\n';
+        return n;
 }
 
-/* The rollback batch is live: verify it, report, and end the trial. */
-static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, const MergeConflicts *conflicts,
-                           RollbackResult *ret, char *err, size_t errlen) {
+/* The rollback batch is live: verify it, and end the trial. The report of
+ * the conflicts was saved with the plan (maybe by the run before a crash);
+ * a result that differs from the plan is added to it. */
+static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *err, size_t errlen) {
         _cleanup_(ruleset_freep) Ruleset *after = NULL;
-        _cleanup_free_ char *report = NULL;
         int r;
 
         r = dump_live(nl, &after, err, errlen);
@@ -150,20 +151,28 @@ static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, const MergeConflicts
         if (r < 0)
                 return r;
         ret->exact = r > 0;
-        ret->n_conflicts = conflicts->n;
-        r = report_text(conflicts, ret->exact, &report);
-        if (r < 0)
-                return r;
-        if (report) {
-                r = trial_set_report(s, t, report, err, errlen);
+        ret->n_conflicts = count_lines(t->report);
+        if (!ret->exact) {
+                _cleanup_free_ char *text = NULL;
+
+                if (asprintf(&text, "after the rollback the live tables differ from the target: another "
+                             "writer changed them at once\n%s", t->report ?: "") < 0)
+                        return -ENOMEM;
+                r = trial_set_report(s, t, text, err, errlen);
                 if (r < 0)
                         return r;
         }
         testpoint("rollback-reported");
+        if (t->report && *t->report) {
+                ret->report = strdup(t->report);
+                if (!ret->report)
+                        return -ENOMEM;
+        }
         r = trial_transition(s, t, TRIAL_IDLE, err, errlen);
-        if (r < 0)
+        if (r < 0) {
+                rollback_result_clear(ret);
                 return r;
-        ret->report = TAKE_PTR(report);
+        }
         return 0;
 }
 
@@ -178,7 +187,7 @@ int driver_rollback(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *
         if (r < 0)
                 return r;
         testpoint("rollback-committed");
-        return rollback_finish(nl, s, t, &conflicts, ret, err, errlen);
+        return rollback_finish(nl, s, t, ret, err, errlen);
 }
 
 int driver_confirm(TrialStore *s, Trial *t, char *err, size_t errlen) {
@@ -291,7 +300,7 @@ int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, Rollbac
                         goto rollback;
                 snprintf(msg, msglen, "trial %" PRIu64 " (%s) was rolled back before the restart: ended", t->id, was);
                 *ret = DRIVER_RECOVERED_ROLLED_BACK;
-                return rollback_finish(nl, s, t, &(MergeConflicts) {}, rb, err, errlen);
+                return rollback_finish(nl, s, t, rb, err, errlen);
         default:
                 snprintf(err, errlen, "trial %" PRIu64 ": unexpected state %s", t->id, was);
                 return -EINVAL;
