@@ -13,67 +13,12 @@ and the ratios. Machines differ: compare only ratios from one run.
 """
 import argparse
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-
-def gen_set(path, n=100_000):
-    with open(path, 'w') as f:
-        f.write('table inet bench {\n\tset blocks {\n\t\ttype ipv4_addr; flags interval;\n\t\telements = {\n')
-        # Disjoint /24 blocks inside 10.0.0.0/8 and beyond.
-        out = []
-        for i in range(n):
-            a = 10 + (i >> 16)
-            out.append(f'\t\t\t{a}.{(i >> 8) & 255}.{i & 255}.0/24')
-        f.write(',\n'.join(out))
-        f.write('\n\t\t}\n\t}\n\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n'
-                '\t\tip saddr @blocks drop\n\t}\n}\n')
-
-
-def gen_rules(path, n=5000):
-    with open(path, 'w') as f:
-        f.write('table inet bench {\n\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n')
-        for i in range(n):
-            f.write(f'\t\tip saddr 198.18.{i >> 8}.{i & 255} tcp dport {1024 + i % 60000} counter drop\n')
-        f.write('\t}\n}\n')
-
-
-class Netns:
-    def __init__(self):
-        self.holder = subprocess.Popen(['unshare', '--net', 'sleep', '3600'])
-        for _ in range(100):
-            if os.readlink(f'/proc/{self.holder.pid}/ns/net') != os.readlink('/proc/self/ns/net'):
-                break
-            time.sleep(0.01)
-
-    def cmd(self, argv):
-        return ['nsenter', '-t', str(self.holder.pid), '-n', '--'] + argv
-
-    def close(self):
-        self.holder.kill()
-        self.holder.wait()
-
-
-def measure(argv, stdout=subprocess.DEVNULL):
-    t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=stdout)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.monotonic() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f'failed: {" ".join(argv)}')
-    return wall, ru.ru_maxrss / 1024.0   # MiB
-
-
-def median_of(runs, fn):
-    walls, mems = [], []
-    for _ in range(runs):
-        w, m = fn()
-        walls.append(w)
-        mems.append(m)
-    return statistics.median(walls), statistics.median(mems)
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Netns, fresh, gen_rules, gen_set, measure, median_of  # noqa: E402
 
 
 def bench_case(name, text, fwguard, runs, tmp):
@@ -85,15 +30,6 @@ def bench_case(name, text, fwguard, runs, tmp):
     save = median_of(runs, lambda: measure(ns.cmd([fwguard, 'save', os.path.join(tmp, 'x.fwg')])))
     lst = median_of(runs, lambda: measure(ns.cmd(['nft', 'list', 'ruleset'])))
     ns.close()
-
-    def fresh(argv_fn):
-        def run():
-            n = Netns()
-            try:
-                return measure(n.cmd(argv_fn()))
-            finally:
-                n.close()
-        return run
 
     restore = median_of(runs, fresh(lambda: [fwguard, 'restore', snap]))
     nftf = median_of(runs, fresh(lambda: ['nft', '-f', text]))

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -301,8 +302,13 @@ int manager_arm(Manager *m) {
 void manager_disarm(Manager *m) {
         if (m->deadline)
                 (void) sd_event_source_set_enabled(m->deadline, SD_EVENT_OFF);
+        if (m->status_tick)
+                (void) sd_event_source_set_enabled(m->status_tick, SD_EVENT_OFF);
         m->trial = trial_free(m->trial);
         notify_status(m);
+        /* A trial of a big ruleset leaves tens of MiB of freed heap behind;
+         * an idle daemon should not sit on it. */
+        (void) malloc_trim(0);
 }
 
 /* The one place where authorization is applied (manager_may_call());
