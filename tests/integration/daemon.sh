@@ -9,34 +9,9 @@
 # nothing (acceptance 10); a real trial shows in Status, survives SIGTERM
 # with the state directory untouched and comes back at the next start; with
 # no daemon the CLI says how to start one. Authorization: daemon-auth.sh.
-. "$SRCDIR/tests/lib/common.sh"
-need_root
-. "$SRCDIR/tests/lib/daemon.sh"
-BUS_CALL=$BUILDDIR/tests/integration/bus-call
-ADDR="unix:path=$FWGD_RUN/bus"
-OBJ=(org.fwguard /org/fwguard/Manager)
-IFACE=org.fwguard.Manager1
+. "$SRCDIR/tests/integration/daemon-lib.sh"
 
-# The daemon's namespace: the pre-flight probes 192.0.2.1 on a veth.
-NSPID=$(netns_holder) || fail "no namespace"
-at_exit "kill $NSPID"
-N() { nsenter -t "$NSPID" -n -- "$@"; }
-N ip link set lo up
-N ip link add fwg0 type veth peer name fwg1
-N ip addr add 192.0.2.1/24 dev fwg0
-N ip link set fwg0 up
-N ip link set fwg1 up
-nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
-# run EXPECTED_RC OUT_PREFIX CMD...: run it, keep its stdout and stderr.
-run() {
-        local want=$1 out=$2 rc=0
-        shift 2
-        "$@" > "$out.out" 2> "$out.err" || rc=$?
-        [ "$rc" = "$want" ] || fail "$* exited $rc, not $want: $(cat "$out.out" "$out.err")"
-}
-state_dir_listing() { (cd "$FWGD_STATE" && find . -printf '%p %s %T@\n' | sort); }
-
-daemon_start nsenter -t "$NSPID" -n --
+daemon_start_ns
 
 # Idle, as text and JSON, through the option and the environment.
 [ "$(FWGUARD_RUNTIME_DIR= "$FWGUARD" status --runtime-dir "$FWGD_RUN")" = idle ] || fail "status --runtime-dir is not idle"
@@ -172,7 +147,7 @@ same "$TMP/s1g.nft" "$TMP/live.nft" "SIGTERM changed the ruleset"
 run 1 "$TMP/down" fwg status
 grep -q "systemctl start fwguardd" "$TMP/down.err" || fail "no hint: $(cat "$TMP/down.err")"
 
-daemon_start nsenter -t "$NSPID" -n --
+daemon_start_ns
 fwg status --json > "$TMP/status2.json" || fail "status after the restart"
 same "$TMP/status.json" "$TMP/status2.json" "the restart lost or changed the trial"
 run 0 "$TMP/rb" fwg rollback

@@ -3,6 +3,12 @@
 # made, with private state and runtime directories and a config of its own.
 # Source it after common.sh.
 #
+#   daemon_netns              the daemon's own network namespace, kept by a
+#                             sleeping process NSPID: lo up, and a veth pair
+#                             carrying 192.0.2.1/24 (the pre-flight probes the
+#                             guarded port from the host's address); no sshd
+#   N CMD...                  run CMD in that namespace
+#   daemon_start_ns [VAR=VAL...]  daemon_start in it, with that environment
 #   daemon_config [LINES...]  write the config ([trial] timeout_min_sec = 1,
 #                             so trials of a few seconds are allowed; then LINES)
 #   daemon_start PREFIX...    start fwguardd under PREFIX (a command that execs
@@ -58,6 +64,18 @@ daemon_start() {
         done
         fail "fwguardd did not answer on $FWGD_RUN/bus"
 }
+
+daemon_netns() {
+        NSPID=$(netns_holder) || fail "cannot make a network namespace"
+        at_exit "kill $NSPID"
+        N ip link set lo up
+        N ip link add fwg0 type veth peer name fwg1
+        N ip addr add 192.0.2.1/24 dev fwg0
+        N ip link set fwg0 up
+        N ip link set fwg1 up
+}
+N() { nsenter -t "$NSPID" -n -- "$@"; }
+daemon_start_ns() { daemon_start env "$@" nsenter -t "$NSPID" -n --; }
 
 daemon_stop() {
         local rc=0

@@ -1,14 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # durability/lib.sh — shared by the durability tests. Source it.
 #
-# No sshd here: a network namespace with a veth pair carrying 192.0.2.1/24
-# is all the pre-flight needs (it probes the guarded port from the host's
-# address in its sandbox), and fwguardd runs in it. The expected rulesets
-# are never taken from the daemon: oracle() builds them with nft alone in
-# scratch namespaces, from the same text files, guard rules included.
+# No sshd here: the daemon's namespace of tests/lib/daemon.sh (daemon_netns:
+# a veth pair carrying 192.0.2.1/24) is all the pre-flight needs, and
+# fwguardd runs in it (daemon_start_ns [VAR=VAL...]; N CMD... runs CMD
+# there). The expected rulesets are never taken from the daemon: oracle()
+# builds them with nft alone in scratch namespaces, from the same text
+# files, guard rules included.
 #
-#   N CMD...                  run CMD in the test's namespace
-#   start_daemon [VAR=VAL...] fwguardd in that namespace, with that environment
 #   live                      the namespace's ruleset, canonical (see canon)
 #   oracle OUT FILE...        load each nft FILE in turn into a scratch
 #                             namespace; OUT gets its canonical listing
@@ -17,6 +16,19 @@
 #   wait_live WANT OTHER SECS poll until the live ruleset is WANT; every
 #                             listing on the way must be WANT or OTHER (never
 #                             a mix); prints the time WANT was first seen
+#   usec_sec USEC             microseconds as seconds, as now prints them
+#   wait_past T               sleep until the clock passes T (seconds)
+#   refused_apply RC SEC FILE apply FILE (--timeout SEC): it exits RC (output
+#                             in $TMP/apply.out) and the live ruleset and its
+#                             generation stay as they were
+#   armed_again DEADLINE_US   just restarted: trial 1 armed again with that
+#                             very deadline, S1' live, and early enough to
+#                             see when the deadline fires
+#   rolled_back_at_deadline DEADLINE TIMEOUT
+#                             trial 1 rolls back to S0 at DEADLINE, not earlier
+#                             nor 1 s later; idle, history and announcement
+#   rolled_back_at_once T_START   restarted past the deadline: rolled back to
+#                             S0 within 1 s of T_START; the same checks
 #   record_get KEY            a field of the pending trial's record
 #   outcome ID                the history's outcome of trial ID, or "none"
 #   announced ID              the rollback of trial ID was announced (wall)
@@ -27,21 +39,14 @@ need_root
 . "$SRCDIR/tests/lib/daemon.sh"
 
 TOOLS=$SRCDIR/tests/tools
-NS=$(netns_holder) || fail "cannot make a network namespace"
-at_exit "kill $NS"
-N() { nsenter -t "$NS" -n -- "$@"; }
-N ip link add eth0 type veth peer name peer0
-N ip link set lo up
-N ip link set eth0 up
-N ip link set peer0 up
-N ip addr add 192.0.2.1/24 dev eth0
-
-start_daemon() { daemon_start env "$@" nsenter -t "$NS" -n --; }
+daemon_netns
 
 now() { date +%s.%N; }
 # float comparison: fle A B is A <= B
 fle() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+usec_sec() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
+wait_past() { while ! fle "$1" "$(now)"; do sleep 0.1; done; }
 
 # Counters (traffic moves them) and the remaining time of set elements
 # aside; tables sorted by family and name, because a replaced table is
@@ -73,9 +78,9 @@ oracle() {
 }
 
 ruleset_setup() {
-        case $1 in
-        one)    # one table, one base chain
-                cat > "$TMP/s0.nft" <<'NFT'
+        # Both: one table, one base chain; the change replaces it with a
+        # drop policy, and the guard goes at its head.
+        cat > "$TMP/s0.nft" <<'NFT'
 table inet filter {
         chain input {
                 type filter hook input priority filter; policy accept;
@@ -84,7 +89,7 @@ table inet filter {
         }
 }
 NFT
-                cat > "$TMP/change.nft" <<'NFT'
+        cat > "$TMP/change.nft" <<'NFT'
 flush table inet filter
 table inet filter {
         chain input {
@@ -94,18 +99,14 @@ table inet filter {
         }
 }
 NFT
-                cat > "$TMP/guard.nft" <<'NFT'
+        cat > "$TMP/guard.nft" <<'NFT'
 insert rule inet filter input tcp dport 22 counter accept comment "fwguard ssh guard"
 NFT
-                ;;
+        case $1 in
+        one) ;;
         two)    # two tables touched, three base chains, and one table left alone
-                cat > "$TMP/s0.nft" <<'NFT'
+                cat >> "$TMP/s0.nft" <<'NFT'
 table inet filter {
-        chain input {
-                type filter hook input priority filter; policy accept;
-                ct state established,related accept
-                tcp dport 80 accept
-        }
         chain output {
                 type filter hook output priority filter; policy accept;
         }
@@ -126,19 +127,10 @@ table ip nat {
         }
 }
 NFT
-                cat > "$TMP/change.nft" <<'NFT'
-flush table inet filter
-table inet filter {
-        chain input {
-                type filter hook input priority filter; policy drop;
-                ct state established,related accept
-                tcp dport 443 accept
-        }
-}
+                cat >> "$TMP/change.nft" <<'NFT'
 add rule ip nat prerouting tcp dport 8080 redirect to :80
 NFT
-                cat > "$TMP/guard.nft" <<'NFT'
-insert rule inet filter input tcp dport 22 counter accept comment "fwguard ssh guard"
+                cat >> "$TMP/guard.nft" <<'NFT'
 insert rule inet filter output tcp sport 22 counter accept comment "fwguard ssh guard"
 insert rule ip nat prerouting tcp dport 22 counter accept comment "fwguard ssh guard"
 NFT
@@ -177,6 +169,49 @@ wait_live() {
                 fle "$t" "$until" || fail "not $want after $3 s"
                 sleep 0.05
         done
+}
+
+refused_apply() {
+        local rc=0
+        ruleset_state N > "$TMP/state0"
+        fwg apply --timeout "$2" "$3" > "$TMP/apply.out" 2>&1 || rc=$?
+        cat "$TMP/apply.out"
+        [ "$rc" = "$1" ] || fail "apply of $3 exited $rc, not $1"
+        ruleset_state N > "$TMP/state1"
+        same "$TMP/state0" "$TMP/state1" "the refused apply changed the live ruleset (or its generation)"
+}
+
+armed_again() {
+        fle "$(now)" "$(fsub "$(usec_sec "$1")" 0.5)" || fail "the restart took too long to test the deadline"
+        live > "$TMP/live"
+        same "$TMP/S1" "$TMP/live" "after the restart, live is not S1' with the guard"
+        [ "$(status_field state)" = armed ] || fail "not armed after the restart: $(fwg status)"
+        [ "$(status_field id)" = 1 ] || fail "the armed trial is not trial 1"
+        [ "$(status_field deadline_realtime_usec)" = "$1" ] ||
+                fail "the deadline moved: $(status_field deadline_realtime_usec), recorded $1"
+}
+
+rolled_back_at_deadline() {
+        local t
+        t=$(wait_live "$TMP/S0" "$TMP/S1" $(($2 + 5)))
+        note "rolled back $(fsub "$t" "$1") s after the original deadline"
+        fle "$(fsub "$1" 0.2)" "$t" || fail "rolled back at $t, before the deadline $1"
+        fle "$t" "$(fsub "$1" -1)" || fail "rolled back at $t, long after the deadline $1"
+        rolled_back_1
+}
+
+rolled_back_at_once() {
+        local t
+        t=$(wait_live "$TMP/S0" "$TMP/S1" 5)
+        note "rolled back $(fsub "$t" "$1") s after the restart"
+        fle "$t" "$(fsub "$1" -1)" || fail "the rollback took more than 1 s after the restart"
+        rolled_back_1
+}
+
+rolled_back_1() {
+        wait_idle 5
+        [ "$(outcome 1)" = rolled-back ] || fail "trial 1 is $(outcome 1) in the history, not rolled-back"
+        announced 1
 }
 
 # The record is in the daemon's state directory, whatever namespace the

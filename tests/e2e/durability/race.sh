@@ -15,7 +15,7 @@ echo 'add rule inet filter input tcp dport 9090 drop' > "$TMP/other.nft"
 oracle "$TMP/S0o" "$TMP/s0.nft" "$TMP/other.nft"
 oracle "$TMP/S1o" "$TMP/s0.nft" "$TMP/other.nft" "$TMP/change.nft" "$TMP/guard.nft"
 
-start_daemon FWGUARDD_TEST_PAUSE=apply-before-commit
+daemon_start_ns FWGUARDD_TEST_PAUSE=apply-before-commit
 fwg apply --timeout 4 "$TMP/change.nft" > "$TMP/apply.out" 2>&1 &
 APPLY=$!
 for _ in $(seq 300); do

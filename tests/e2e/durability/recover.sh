@@ -15,10 +15,10 @@ ruleset_setup two
 TIMEOUT=3
 [ "$CASE" = before ] && TIMEOUT=5
 
-start_daemon
+daemon_start_ns
 fwg apply --timeout "$TIMEOUT" "$TMP/change.nft" > /dev/null || fail "apply failed"
 DEADLINE_US=$(status_field deadline_realtime_usec)
-DEADLINE=$(awk -v u="$DEADLINE_US" 'BEGIN { printf "%.3f", u / 1e6 }')
+DEADLINE=$(usec_sec "$DEADLINE_US")
 daemon_stop
 live > "$TMP/live"
 same "$TMP/S1" "$TMP/live" "stopping fwguardd changed the live ruleset"
@@ -27,42 +27,26 @@ same "$TMP/S1" "$TMP/live" "stopping fwguardd changed the live ruleset"
 case $CASE in
 before)
         sleep 1.5       # as in crash.sh: a deadline counted again would show
-        start_daemon
-        T_UP=$(now)
-        fle "$T_UP" "$(fsub "$DEADLINE" 0.5)" || fail "the restart took too long to test the deadline"
-        live > "$TMP/live"
-        same "$TMP/S1" "$TMP/live" "the restart changed the live ruleset before the deadline"
-        [ "$(status_field state)" = armed ] || fail "not armed after the restart: $(fwg status)"
-        [ "$(status_field deadline_realtime_usec)" = "$DEADLINE_US" ] || fail "the deadline moved"
-        T_RB=$(wait_live "$TMP/S0" "$TMP/S1" $((TIMEOUT + 5)))
-        note "rolled back $(fsub "$T_RB" "$DEADLINE") s after the original deadline"
-        fle "$(fsub "$DEADLINE" 0.2)" "$T_RB" || fail "rolled back at $T_RB, before the deadline $DEADLINE"
-        fle "$T_RB" "$(fsub "$DEADLINE" -1)" || fail "rolled back at $T_RB, long after the deadline $DEADLINE"
-        wait_idle 5
-        [ "$(outcome 1)" = rolled-back ] || fail "trial 1 is $(outcome 1), not rolled-back"
-        announced 1 ;;
+        daemon_start_ns
+        armed_again "$DEADLINE_US"
+        rolled_back_at_deadline "$DEADLINE" "$TIMEOUT" ;;
 after)
-        while ! fle "$(fsub "$DEADLINE" -0.3)" "$(now)"; do sleep 0.1; done
+        wait_past "$(fsub "$DEADLINE" -0.3)"
         live > "$TMP/live"
         same "$TMP/S1" "$TMP/live" "something rolled back while fwguardd was stopped"
         T_START=$(now)
-        start_daemon
-        T_RB=$(wait_live "$TMP/S0" "$TMP/S1" 5)
-        note "rolled back $(fsub "$T_RB" "$T_START") s after the restart"
-        fle "$T_RB" "$(fsub "$T_START" -1)" || fail "the rollback took more than 1 s after the restart"
-        wait_idle 5
-        [ "$(outcome 1)" = rolled-back ] || fail "trial 1 is $(outcome 1), not rolled-back"
-        announced 1 ;;
+        daemon_start_ns
+        rolled_back_at_once "$T_START" ;;
 reboot)
         python3 "$TOOLS/trialrecord.py" "$FWGD_STATE/trial/record" set boot_id \
                 "$(python3 -c 'import uuid; print(uuid.uuid4())')"
         ruleset_state N > "$TMP/state0"
-        start_daemon
+        daemon_start_ns
         [ "$(fwg status)" = idle ] || fail "not idle after the restart: $(fwg status)"
         [ "$(outcome 1)" = rolled-back ] || fail "trial 1 is $(outcome 1), not rolled-back"
         report 1 | grep -q "reboot" || fail "the history does not say that the reboot ended the trial: $(report 1)"
         # Past the deadline too: no dead-man is left to act on this boot's ruleset.
-        while ! fle "$(fsub "$DEADLINE" -0.5)" "$(now)"; do sleep 0.1; done
+        wait_past "$(fsub "$DEADLINE" -0.5)"
         ruleset_state N > "$TMP/state1"
         same "$TMP/state0" "$TMP/state1" "the trial of another boot made fwguardd touch the live ruleset" ;;
 *) fail "unknown case $CASE" ;;

@@ -10,22 +10,15 @@ cat > "$TMP/second.nft" <<'NFT'
 add rule ip keep input tcp dport 7070 drop
 NFT
 
-start_daemon
+daemon_start_ns
 fwg apply --timeout 30 "$TMP/change.nft" > /dev/null || fail "the first apply failed"
 fwg status --json > "$TMP/status0"
 fwg history --json > "$TMP/history0"
-ruleset_state N > "$TMP/state0"
 
-rc=0
-fwg apply --timeout 30 "$TMP/second.nft" > "$TMP/apply.out" 2>&1 || rc=$?
-cat "$TMP/apply.out"
-[ "$rc" = 3 ] || fail "the second apply exited $rc, not 3"
+refused_apply 3 30 "$TMP/second.nft"
 grep -q "trial 1 is pending" "$TMP/apply.out" || fail "the refusal does not name the pending trial"
 grep -q "fwguard confirm" "$TMP/apply.out" || fail "the refusal does not say how to confirm"
 grep -q "fwguard rollback" "$TMP/apply.out" || fail "the refusal does not say how to roll back"
-
-ruleset_state N > "$TMP/state1"
-same "$TMP/state0" "$TMP/state1" "the refused apply changed the live ruleset (or its generation)"
 fwg status --json > "$TMP/status1"
 same "$TMP/status0" "$TMP/status1" "the refused apply changed the pending trial"
 fwg history --json > "$TMP/history1"
