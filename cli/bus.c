@@ -22,6 +22,16 @@
 #define CALL_TIMEOUT_USEC (10ULL * 60 * 1000 * 1000)
 
 static char last_error[128];
+static char last_message[2048];
+static bool quiet;
+
+void cli_bus_set_quiet(bool q) {
+        quiet = q;
+}
+
+const char *cli_bus_last_message(void) {
+        return last_message;
+}
 
 const char *cli_runtime_dir(const char *opt) {
         const char *e = getenv("FWGUARD_RUNTIME_DIR");
@@ -91,6 +101,7 @@ int cli_bus_call(sd_bus *bus, const char *what, const char *member, sd_bus_messa
         int r, code;
 
         last_error[0] = 0;
+        last_message[0] = 0;
         r = sd_bus_message_new_method_call(bus, &call, NULL, "/org/fwguard/Manager",
                                            "org.fwguard.Manager1", member);
         if (r >= 0) {
@@ -106,7 +117,10 @@ int cli_bus_call(sd_bus *bus, const char *what, const char *member, sd_bus_messa
         if (!sd_bus_error_is_set(&error))
                 return cli_error("%s: fwguardd did not answer: %s", what, strerror(-r));
         snprintf(last_error, sizeof(last_error), "%s", error.name);
+        snprintf(last_message, sizeof(last_message), "%s", error.message ?: "");
         code = exit_code_of(error.name);
+        if (quiet)
+                return code;
         if (code == EXIT_OK)
                 printf("%s\n", error.message ?: "");
         else

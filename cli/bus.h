@@ -29,6 +29,11 @@ int cli_bus_call(sd_bus *bus, const char *what, const char *member, sd_bus_messa
 
 /* The name of the last error reply cli_bus_call() printed, or NULL. */
 const char *cli_bus_last_error(void);
+/* Its message ("" if none). */
+const char *cli_bus_last_message(void);
+/* @quiet: cli_bus_call() prints nothing for error replies (the caller asks
+ * cli_bus_last_error() and cli_bus_last_message() and says what it wants). */
+void cli_bus_set_quiet(bool quiet);
 
 /* @usec (CLOCK_REALTIME) as local time, for people. */
 void cli_format_time(uint64_t usec, char *buf, size_t len);

@@ -409,15 +409,65 @@ static int simple_call(int argc, char **argv, const char *usage, const char *mem
         return r == EXIT_OK ? -1 : r;
 }
 
-int verb_confirm(int argc, char **argv) {
+/* confirm --auto, for the login hook: quiet unless there is something to
+ * say, one line on stderr (stdout may be an scp or sftp stream). */
+static int confirm_auto(const char *runtime_dir) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        bool json = false;
+        const char *error;
         uint64_t id;
         int r;
 
-        r = simple_call(argc, argv, "confirm [--json] [--runtime-dir DIR]", "Confirm", NULL, &json, &bus, &reply);
+        runtime_dir = cli_runtime_dir(runtime_dir);
+        if (!cli_bus_daemon_runs(runtime_dir))
+                return EXIT_OK;
+        cli_bus_set_quiet(true);
+        if (cli_bus_open(runtime_dir, &bus) != EXIT_OK)
+                return EXIT_OK;
+        r = cli_bus_call(bus, "confirm", "Confirm", &reply, "");
+        if (r == EXIT_OK && reply && sd_bus_message_read(reply, "t", &id) >= 0) {
+                fprintf(stderr, "fwguard: trial %" PRIu64 " confirmed by this new ssh login: the change stays.\n", id);
+                return EXIT_OK;
+        }
+        error = cli_bus_last_error();
+        /* Nothing pending, or a user who may not confirm: not this login's
+         * business. A daemon that does not answer must not hold up logins. */
+        if (!error || streq(error, "org.fwguard.Error.NothingPending") ||
+            streq(error, "org.freedesktop.DBus.Error.AccessDenied"))
+                return EXIT_OK;
+        fprintf(stderr, "fwguard: %s\n", cli_bus_last_message());
+        return r;
+}
+
+static int on_confirm_option(int c, void *userdata) {
+        if (c != 'a')
+                return -EINVAL;
+        *(bool *) userdata = true;
+        return 0;
+}
+
+int verb_confirm(int argc, char **argv) {
+        static const struct option extra[] = { { "auto", no_argument, NULL, 'a' } };
+        static const char usage[] = "confirm [--auto] [--json] [--runtime-dir DIR]";
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *runtime_dir = NULL;
+        bool json = false, autom = false;
+        uint64_t id;
+        int r;
+
+        r = common_options(argc, argv, usage, extra, ELEMENTSOF(extra), on_confirm_option, &autom,
+                           &runtime_dir, &json);
         if (r >= 0)
+                return r;
+        if (argc != optind)
+                return cli_usage("usage: fwguard %s", usage);
+        if (autom)
+                return confirm_auto(runtime_dir);
+        r = cli_bus_open(cli_runtime_dir(runtime_dir), &bus);
+        if (r == EXIT_OK)
+                r = cli_bus_call(bus, argv[0], "Confirm", &reply, "");
+        if (r != EXIT_OK)
                 return r;
         if (sd_bus_message_read(reply, "t", &id) < 0)
                 return cli_error("cannot read the daemon's answer");

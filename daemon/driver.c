@@ -36,13 +36,14 @@ void rollback_result_clear(RollbackResult *r) {
 }
 
 int driver_commit(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
-                  const TableRef *touched, size_t n_touched, uint64_t deadline_boottime_ns,
+                  const TableRef *touched, size_t n_touched, const uint16_t *ssh_ports,
+                  size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                   uid_t uid, const char *summary, Trial **ret, char *err, size_t errlen) {
         _cleanup_(trial_freep) Trial *t = NULL;
         char undo_err[256] = "";
         int r;
 
-        r = trial_begin(s, s0, s1, touched, n_touched, deadline_boottime_ns, s0->genid, uid,
+        r = trial_begin(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns, s0->genid, uid,
                         summary, &t, err, errlen);
         if (r < 0)
                 return r;

@@ -14,7 +14,8 @@
 #include "nl.h"
 #include "trial.h"
 
-/* Begin a trial of @s1 (S1', guarded) over @s0 for the tables @touched and
+/* Begin a trial of @s1 (S1', guarded) over @s0 for the tables @touched,
+ * guarding @ssh_ports (kept with it for the confirmation's proof), and
  * commit it in one batch conditioned on @s0->genid, then arm it (the record
  * says ARMED; the caller starts the timer). On success *ret is the trial.
  *   -ERESTART  the ruleset moved since @s0 was read: nothing changed (the
@@ -23,7 +24,8 @@
  *              directory among the reasons).
  * A commit whose record cannot follow it is undone at once. */
 int driver_commit(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
-                  const TableRef *touched, size_t n_touched, uint64_t deadline_boottime_ns,
+                  const TableRef *touched, size_t n_touched, const uint16_t *ssh_ports,
+                  size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                   uid_t uid, const char *summary, Trial **ret, char *err, size_t errlen);
 
 /* What a rollback did. */

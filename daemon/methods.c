@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include "change.h"
 #include "log.h"
 #include "manager.h"
+#include "peer.h"
 #include "testpoint.h"
 
 /* A file whose commit keeps losing the race with another writer. */
@@ -500,8 +502,13 @@ static int apply_commit(Manager *m, Job *job, const JobResult *res) {
                 r = apply_summary(res, what, &summary);
                 if (r < 0)
                         return r;
+                uint16_t ports[TRIAL_PORTS_MAX];
+                size_t n_ports = MIN(res->check->n_ports, ELEMENTSOF(ports));
+
+                for (size_t i = 0; i < n_ports; i++)
+                        ports[i] = res->check->ports[i].port;
                 r = driver_commit(m->nl, store, res->s0, res->check->preflight->guarded, res->touched,
-                                  res->n_touched, (now_usec(CLOCK_BOOTTIME) + m->apply_timeout_sec * 1000000) * 1000,
+                                  res->n_touched, ports, n_ports, (now_usec(CLOCK_BOOTTIME) + m->apply_timeout_sec * 1000000) * 1000,
                                   job_request(job)->uid, summary, &t, err, sizeof(err));
         } else
                 r = -ERESTART;
@@ -565,11 +572,92 @@ static void on_apply_prepared(Job *job, const JobResult *res, void *userdata) {
 
 /* ---------------------------------------------------------------- Confirm, Rollback, Extend */
 
-/* May this caller's confirmation end the trial? Here, any administrator's
- * (the filter checked that); issue 6 replaces it with the proof of a fresh
- * SSH login. */
+/* @boottime_ns (CLOCK_BOOTTIME) as local wall-clock time, "12:03:10". */
+static const char *boottime_text(uint64_t boottime_ns, char *buf, size_t len) {
+        uint64_t boot_now = now_usec(CLOCK_BOOTTIME) * 1000, real_now = now_usec(CLOCK_REALTIME) * 1000;
+        time_t sec = (time_t) ((real_now - MIN(real_now, boot_now - MIN(boot_now, boottime_ns))) / 1000000000);
+        struct tm tm;
+
+        if (!localtime_r(&sec, &tm) || strftime(buf, len, "%H:%M:%S", &tm) == 0)
+                snprintf(buf, len, "@%lld", (long long) sec);
+        return buf;
+}
+
+/* May this caller's confirmation end the trial? Only if it runs under a
+ * fresh SSH login, one that crossed the new ruleset (lib/peer). The filter
+ * already checked that the caller is an administrator. */
 static int confirm_allowed(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
-        return 0;
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        PeerCaller caller = { .sock_fd = -1, .pid = 0, .uid = UID_INVALID };
+        char why[512] = "", opened[32], committed[32], addr[INET6_ADDRSTRLEN] = "";
+        const Trial *t = m->trial;
+        PeerProof proof;
+        int r;
+
+#if FWGUARD_TEST_POINTS
+        if (streq_ptr(getenv("FWGUARDD_TEST_CONFIRM_ANYONE"), "1")) {
+                log_warning("test build: FWGUARDD_TEST_CONFIRM_ANYONE=1, a confirmation needs no fresh SSH login");
+                return 0;
+        }
+#endif
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID | SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_pid(creds, &caller.pid);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &caller.uid);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "cannot tell who calls: %s", strerror(-r));
+        caller.sock_fd = sd_bus_get_fd(sd_bus_message_get_bus(msg));
+        r = peer_confirm_proof(&caller, NULL, t->committed_boottime_ns, t->ssh_ports, t->n_ssh_ports,
+                               &proof, why, sizeof(why));
+        if (r >= 0) {
+                log_event(LOG_NOTICE, LOG_ID_CONFIRM, t->id, "trial %" PRIu64 ": pid %d runs under sshd %d, "
+                          "a login from port %u started after the commit",
+                          t->id, (int) proof.caller_pid, (int) proof.conn.sshd_pid, proof.conn.local_port);
+                return 0;
+        }
+        if (r != -EPERM)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "cannot check the caller's ssh login: %s", why);
+
+        boottime_text(proof.sshd_start_boottime_ns, opened, sizeof(opened));
+        boottime_text(t->committed_boottime_ns, committed, sizeof(committed));
+        (void) inet_ntop(proof.conn.family ?: AF_INET6, &proof.conn.peer, addr, sizeof(addr));
+        switch (proof.refusal) {
+        case PEER_BEFORE_COMMIT:
+                return refuse(m, error, FWGUARD_ERROR_REFUSED,
+                              "trial %" PRIu64 " is not confirmed: this session was opened at %s, before the "
+                              "change was committed at %s: open a NEW ssh connection to confirm "
+                              "(`ssh HOST fwguard confirm` from a new terminal)", t->id, opened, committed);
+        case PEER_MULTIPLEXED:
+                return refuse(m, error, FWGUARD_ERROR_REFUSED,
+                              "trial %" PRIu64 " is not confirmed: this shell runs over an ssh connection "
+                              "opened at %s, before the change was committed at %s (a shared ControlMaster "
+                              "connection, or one opened before the commit): open a NEW connection with "
+                              "`ssh -o ControlMaster=no -o ControlPath=none HOST` (or `ssh -S none HOST`) "
+                              "and confirm there", t->id, opened, committed);
+        case PEER_LOCAL_PEER:
+                return refuse(m, error, FWGUARD_ERROR_REFUSED,
+                              "trial %" PRIu64 " is not confirmed: this ssh session comes from %s, this host "
+                              "itself (ssh localhost, or a port forward through the host), so it did not "
+                              "cross the firewall: open a NEW ssh connection from another machine",
+                              t->id, addr);
+        case PEER_PORT_NOT_GUARDED:
+                return refuse(m, error, FWGUARD_ERROR_REFUSED,
+                              "trial %" PRIu64 " is not confirmed: %s: open a NEW ssh connection to a guarded "
+                              "port", t->id, why);
+        case PEER_NOT_INSTALLED_SSHD:
+                return refuse(m, error, FWGUARD_ERROR_REFUSED,
+                              "trial %" PRIu64 " is not confirmed: %s: open a NEW ssh connection to the "
+                              "system's sshd and confirm there", t->id, why);
+        case PEER_NO_SSHD:
+                return refuse(m, error, FWGUARD_ERROR_REFUSED,
+                              "trial %" PRIu64 " is not confirmed: not under a ssh login (%s): open a NEW ssh "
+                              "connection and run `fwguard confirm` there; from a console use `fwguard rollback`",
+                              t->id, why);
+        default:
+                return refuse(m, error, FWGUARD_ERROR_REFUSED, "trial %" PRIu64 " is not confirmed: %s; "
+                              "run it again", t->id, why);
+        }
 }
 
 static int nothing_pending(Manager *m, const char *what, sd_bus_error *error) {

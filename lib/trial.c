@@ -290,6 +290,7 @@ static int record_format(const Trial *t, char **ret) {
                 "state=%s\n"
                 "created_usec=%" PRIu64 "\n"
                 "committed_usec=%" PRIu64 "\n"
+                "committed_boottime_ns=%" PRIu64 "\n"
                 "deadline_boottime_ns=%" PRIu64 "\n"
                 "deadline_realtime_usec=%" PRIu64 "\n"
                 "boot_id=%s\n"
@@ -297,13 +298,17 @@ static int record_format(const Trial *t, char **ret) {
                 "uid=%u\n"
                 "target_seq=%u\n",
                 t->id, state_name(t->state), t->created_usec, t->committed_usec,
-                t->deadline_boottime_ns, t->deadline_realtime_usec, t->boot_id, t->genid,
+                t->committed_boottime_ns, t->deadline_boottime_ns, t->deadline_realtime_usec, t->boot_id, t->genid,
                 (unsigned) t->uid, t->target_seq);
         for (size_t i = 0; i < t->n_touched; i++) {
                 fprintf(f, "touched=%s ", family_name(t->touched[i].family));
                 put_escaped(f, t->touched[i].name);
                 fputc('\n', f);
         }
+        fputs("ssh_ports=", f);
+        for (size_t i = 0; i < t->n_ssh_ports; i++)
+                fprintf(f, "%s%u", i ? " " : "", (unsigned) t->ssh_ports[i]);
+        fputc('\n', f);
         fputs("summary=", f);
         put_escaped(f, t->summary ?: "");
         fputc('\n', f);
@@ -398,6 +403,8 @@ typedef enum RecordKey {
         KEY_GENID,
         KEY_UID,
         KEY_TARGET_SEQ,
+        KEY_COMMITTED_BOOTTIME,
+        KEY_SSH_PORTS,
         KEY_SUMMARY,
         KEY_TOUCHED,            /* the one key that repeats */
         _KEY_MAX,
@@ -414,6 +421,8 @@ static const char *const key_names[_KEY_MAX] = {
         [KEY_GENID] = "genid",
         [KEY_UID] = "uid",
         [KEY_TARGET_SEQ] = "target_seq",
+        [KEY_COMMITTED_BOOTTIME] = "committed_boottime_ns",
+        [KEY_SSH_PORTS] = "ssh_ports",
         [KEY_SUMMARY] = "summary",
         [KEY_TOUCHED] = "touched",
 };
@@ -439,11 +448,37 @@ static int touched_add(Trial *t, const char *value) {
         return 0;
 }
 
+/* "22 2222": as record_format() writes them, nothing else. */
+static int ports_parse(Trial *t, const char *value) {
+        const char *p = value;
+
+        t->n_ssh_ports = 0;
+        while (*p) {
+                uint64_t v = 0;
+                size_t len = strspn(p, "0123456789");
+
+                if (len == 0 || len > 5 || t->n_ssh_ports == TRIAL_PORTS_MAX || (p[0] == '0'))
+                        return -EBADMSG;
+                for (size_t i = 0; i < len; i++)
+                        v = v * 10 + (uint64_t) (p[i] - '0');
+                if (v > UINT16_MAX)
+                        return -EBADMSG;
+                t->ssh_ports[t->n_ssh_ports++] = (uint16_t) v;
+                p += len;
+                if (*p == ' ' && p[1])
+                        p++;
+                else if (*p)
+                        return -EBADMSG;
+        }
+        return 0;
+}
+
 static int record_field(Trial *t, RecordKey key, const char *value) {
         uint64_t *const u64[_KEY_MAX] = {
                 [KEY_ID] = &t->id,
                 [KEY_CREATED] = &t->created_usec,
                 [KEY_COMMITTED] = &t->committed_usec,
+                [KEY_COMMITTED_BOOTTIME] = &t->committed_boottime_ns,
                 [KEY_DEADLINE_BOOTTIME] = &t->deadline_boottime_ns,
                 [KEY_DEADLINE_REALTIME] = &t->deadline_realtime_usec,
         };
@@ -474,6 +509,8 @@ static int record_field(Trial *t, RecordKey key, const char *value) {
                 r = parse_u64(value, UINT32_MAX, &v);
                 t->target_seq = (unsigned) v;
                 return r;
+        case KEY_SSH_PORTS:
+                return ports_parse(t, value);
         case KEY_SUMMARY:
                 return unescape(value, &t->summary);
         case KEY_TOUCHED:
@@ -916,7 +953,7 @@ static int touched_copy(Trial *t, const TableRef *touched, size_t n) {
 }
 
 static int trial_new(TrialStore *s, const Ruleset *s0, const Ruleset *s1, const TableRef *touched,
-                     size_t n_touched, uint64_t deadline_boottime_ns, uint32_t genid, uid_t uid,
+                     size_t n_touched, const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns, uint32_t genid, uid_t uid,
                      const char *summary, Trial **ret) {
         _cleanup_(trial_freep) Trial *t = calloc(1, sizeof(Trial));
         _cleanup_free_ uint64_t *ids = NULL;
@@ -933,6 +970,10 @@ static int trial_new(TrialStore *s, const Ruleset *s0, const Ruleset *s1, const 
         t->state = TRIAL_SNAPSHOT_DURABLE;
         t->genid = genid;
         t->uid = uid;
+        if (n_ssh_ports > TRIAL_PORTS_MAX)
+                return -E2BIG;
+        memcpy_safe(t->ssh_ports, ssh_ports, n_ssh_ports * sizeof(uint16_t));
+        t->n_ssh_ports = n_ssh_ports;
         t->created_usec = real_now / 1000;
         t->deadline_boottime_ns = deadline_boottime_ns;
         /* The same instant on the wall clock, as it reads now. */
@@ -959,7 +1000,8 @@ static int trial_new(TrialStore *s, const Ruleset *s0, const Ruleset *s1, const 
 }
 
 int trial_begin(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
-                const TableRef *touched, size_t n_touched, uint64_t deadline_boottime_ns,
+                const TableRef *touched, size_t n_touched,
+                const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                 uint32_t genid, uid_t uid, const char *summary, Trial **ret,
                 char *err, size_t errlen) {
         _cleanup_(trial_freep) Trial *t = NULL;
@@ -970,7 +1012,7 @@ int trial_begin(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                 return -ENOMEM;
         if (access(record, F_OK) == 0)
                 return fail(-EBUSY, err, errlen, "a trial is pending; confirm it or roll it back first");
-        r = trial_new(s, s0, s1, touched, n_touched, deadline_boottime_ns, genid, uid, summary, &t);
+        r = trial_new(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns, genid, uid, summary, &t);
         if (r < 0)
                 return fail(r, err, errlen, "preparing the trial: %s", strerror(-r));
         r = trial_dir_clean(s, NULL);
@@ -1101,13 +1143,16 @@ int trial_transition(TrialStore *s, Trial *t, TrialState to, char *err, size_t e
         if (to == TRIAL_ROLLING_BACK && !t->target)
                 return fail(-EINVAL, err, errlen, "trial %" PRIu64 ": no rollback target saved", t->id);
         next.state = to;
-        if (to == TRIAL_COMMITTED)
+        if (to == TRIAL_COMMITTED) {
                 next.committed_usec = now_nsec(CLOCK_REALTIME) / 1000;
+                next.committed_boottime_ns = now_nsec(CLOCK_BOOTTIME);
+        }
         r = record_write(s, &next, err, errlen);
         if (r < 0)
                 return r;
         t->state = next.state;
         t->committed_usec = next.committed_usec;
+        t->committed_boottime_ns = next.committed_boottime_ns;
         return 0;
 }
 

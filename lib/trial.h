@@ -35,6 +35,8 @@ bool trial_transition_allowed(TrialState from, TrialState to);
 #define TRIAL_LOCK_WAIT_FOREVER UINT64_MAX
 /* The longest report, in bytes: far above what a person reads. */
 #define TRIAL_REPORT_MAX (1024 * 1024)
+/* The most SSH ports a trial guards. */
+#define TRIAL_PORTS_MAX 32
 
 typedef struct Trial {
         uint64_t id;                    /* increasing over the state directory's life */
@@ -51,6 +53,11 @@ typedef struct Trial {
         uint32_t genid;                 /* the generation the commit is conditioned on */
         uint64_t created_usec;          /* CLOCK_REALTIME */
         uint64_t committed_usec;        /* CLOCK_REALTIME, 0 until COMMITTED */
+        uint64_t committed_boottime_ns; /* CLOCK_BOOTTIME, 0 until COMMITTED: a confirming
+                                         * login must have started after it */
+        uint16_t ssh_ports[TRIAL_PORTS_MAX]; /* the guarded SSH ports, which a confirming
+                                         * login must have come in on */
+        size_t n_ssh_ports;
         uid_t uid;                      /* who asked for the change */
         char *summary;                  /* free text for the user, any bytes but NUL */
         char *report;                   /* trial_set_report()'s text, NULL while there is none */
@@ -100,9 +107,11 @@ int trial_load(TrialStore *s, Trial **ret, char *err, size_t errlen);
 
 /* IDLE → SNAPSHOT_DURABLE: write S0 and S1' and then the record, each durably.
  * On failure (-ENOSPC, -EROFS, ...) nothing of the trial is left on disk.
- * -EBUSY if a trial is pending. The rulesets are copied. */
+ * -EBUSY if a trial is pending; -E2BIG for more than TRIAL_PORTS_MAX
+ * @ssh_ports (the guarded ones). The rulesets are copied. */
 int trial_begin(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
-                const TableRef *touched, size_t n_touched, uint64_t deadline_boottime_ns,
+                const TableRef *touched, size_t n_touched,
+                const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                 uint32_t genid, uid_t uid, const char *summary, Trial **ret,
                 char *err, size_t errlen);
 

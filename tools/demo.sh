@@ -208,9 +208,8 @@ expect "trial $ID2 is armed" test -n "$ID2"
 show "ssh root@192.0.2.1 fwguard confirm    (from the client)"
 ssh_run FWGUARD_RUNTIME_DIR="$FWGD_RUN" "$FWGUARD" confirm > out 2>&1 || { indent < out; fail "confirm failed"; }
 indent < out
-printf '   Note: today fwguardd accepts "fwguard confirm" from any administrator (root or the\n'
-printf '   admin group), from any terminal; accepting only a confirm that comes through a fresh\n'
-printf '   SSH login is the next issue'"'"'s work.\n'
+printf '   fwguardd accepts it because it comes through a NEW ssh connection that crossed the\n'
+printf '   new ruleset; from the old session (or ssh localhost, or a ControlMaster shell) it is refused.\n'
 fw status
 expect "nothing is pending" grep -qx idle out
 fw history

@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
         if (r >= 0)
                 r = ruleset_new(&rs);
         if (r >= 0)
-                r = trial_begin(s, rs, rs, NULL, 0,
+                r = trial_begin(s, rs, rs, NULL, 0, (const uint16_t[]) { 22 }, 1,
                                 (uint64_t) now.tv_sec * 1000000000 + (uint64_t) now.tv_nsec +
                                 strtoull(argv[2], NULL, 10) * 1000000000,
                                 0, 0, argv[3], &t, err, sizeof(err));

@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ static const TableRef TOUCHED[] = {
         { NFPROTO_INET, (char *) "filter" },
         { NFPROTO_INET, (char *) "odd name\\x01\n" },
 };
+static const uint16_t PORTS[] = { 22, 2222, 65535 };
 static uint64_t deadline;
 
 static char *new_dir(void) {
@@ -123,7 +125,7 @@ static TrialStore *store(const char *dir) {
 
 static Trial *begin(TrialStore *s) {
         Trial *t;
-        int r = trial_begin(s, S0, S1, TOUCHED, ELEMENTSOF(TOUCHED), deadline, 42, 1000,
+        int r = trial_begin(s, S0, S1, TOUCHED, ELEMENTSOF(TOUCHED), PORTS, ELEMENTSOF(PORTS), deadline, 42, 1000,
                             SUMMARY, &t, err, sizeof(err));
 
         CHECK(r == 0, "trial_begin: %d %s", r, err);
@@ -259,8 +261,18 @@ static void test_target_rules(void) {
         Trial *other = NULL;
 
         CHECK(trial_set_target(s, t, TARGET, err, sizeof(err)) == -EPERM, "target in snapshot-durable");
-        CHECK(trial_begin(s, S0, S1, NULL, 0, deadline, 1, 0, "", &other, err, sizeof(err)) == -EBUSY,
+        CHECK(trial_begin(s, S0, S1, NULL, 0, NULL, 0, deadline, 1, 0, "", &other, err, sizeof(err)) == -EBUSY,
               "second trial while one is pending");
+        {
+                _cleanup_free_ char *dir2 = new_dir();
+                _cleanup_(trial_store_freep) TrialStore *s2 = store(dir2);
+                uint16_t many[TRIAL_PORTS_MAX + 1] = {};
+
+                for (size_t i = 0; i < ELEMENTSOF(many); i++)
+                        many[i] = (uint16_t) (i + 1);
+                CHECK(trial_begin(s2, S0, S1, NULL, 0, many, ELEMENTSOF(many), deadline, 1, 0, "", &other,
+                                  err, sizeof(err)) == -E2BIG, "more ports than a trial keeps");
+        }
         go(s, t, TRIAL_COMMITTED);
         go(s, t, TRIAL_ARMED);
         CHECK(trial_transition(s, t, TRIAL_ROLLING_BACK, err, sizeof(err)) == -EINVAL,
@@ -273,7 +285,10 @@ static void check_same_trial(const Trial *a, const Trial *b) {
         CHECK(a->deadline_boottime_ns == b->deadline_boottime_ns &&
               a->deadline_realtime_usec == b->deadline_realtime_usec, "deadlines");
         CHECK(streq(a->boot_id, b->boot_id) && a->genid == b->genid && a->uid == b->uid, "boot id, genid, uid");
-        CHECK(a->created_usec == b->created_usec && a->committed_usec == b->committed_usec, "times");
+        CHECK(a->created_usec == b->created_usec && a->committed_usec == b->committed_usec &&
+              a->committed_boottime_ns == b->committed_boottime_ns, "times");
+        CHECK(a->n_ssh_ports == b->n_ssh_ports &&
+              !memcmp_safe(a->ssh_ports, b->ssh_ports, a->n_ssh_ports * sizeof(uint16_t)), "ssh ports");
         CHECK(streq(a->summary, b->summary), "summary '%s'", b->summary);
         CHECK(streq_ptr(a->report, b->report), "report '%s'", b->report);
         CHECK(a->n_touched == b->n_touched && a->target_seq == b->target_seq, "touched, target");
@@ -301,7 +316,22 @@ static void test_roundtrip(void) {
         check_same_trial(t, back);
         back = trial_free(back);
 
-        go(s, t, TRIAL_COMMITTED);
+        CHECK(t->committed_boottime_ns == 0, "no commit time before COMMITTED");
+        CHECK(t->n_ssh_ports == ELEMENTSOF(PORTS) && t->ssh_ports[0] == 22 && t->ssh_ports[1] == 2222 &&
+              t->ssh_ports[2] == 65535, "ssh ports");
+        {
+                struct timespec before, after;
+                uint64_t b, a;
+
+                clock_gettime(CLOCK_BOOTTIME, &before);
+                go(s, t, TRIAL_COMMITTED);
+                clock_gettime(CLOCK_BOOTTIME, &after);
+                b = (uint64_t) before.tv_sec * 1000000000 + (uint64_t) before.tv_nsec;
+                a = (uint64_t) after.tv_sec * 1000000000 + (uint64_t) after.tv_nsec;
+                CHECK(t->committed_boottime_ns >= b && t->committed_boottime_ns <= a,
+                      "commit time on the boot clock: %" PRIu64 " not in %" PRIu64 "..%" PRIu64,
+                      t->committed_boottime_ns, b, a);
+        }
         CHECK(t->committed_usec > 0, "committed time");
         CHECK(model_table(back ? back->s0 : t->s0), "a table in S0");
         go(s, t, TRIAL_ARMED);
@@ -661,7 +691,7 @@ static int full_state_dir(void) {
         CHECK(mkdir(dir, 0700) == 0, "mkdir %s: %m", dir);
         CHECK(mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0700") == 0, "tmpfs: %m");
         s = store(state);
-        check_nothing_left(s, tdir, trial_begin(s, S0, big, TOUCHED, 1, deadline, 1, 0, "big", &t, err, sizeof(err)),
+        check_nothing_left(s, tdir, trial_begin(s, S0, big, TOUCHED, 1, PORTS, 1, deadline, 1, 0, "big", &t, err, sizeof(err)),
                            -ENOSPC);
 
         /* A pending trial, whose report and deadline fail to be written: the
@@ -677,7 +707,7 @@ static int full_state_dir(void) {
         CHECK(trial_set_report(s2, t2, "kept", err, sizeof(err)) == 0, "a small report: %s", err);
 
         CHECK(mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0, "read-only: %m");
-        check_nothing_left(s, tdir, trial_begin(s, S0, S1, TOUCHED, 1, deadline, 1, 0, "ro", &t, err, sizeof(err)),
+        check_nothing_left(s, tdir, trial_begin(s, S0, S1, TOUCHED, 1, PORTS, 1, deadline, 1, 0, "ro", &t, err, sizeof(err)),
                            -EROFS);
         CHECK(trial_set_report(s2, t2, "lost", err, sizeof(err)) == -EROFS && streq_ptr(t2->report, "kept") &&
               file_is(report, "kept"), "a report on a read-only disk: %s", err);

@@ -11,7 +11,8 @@ scratch_nft "nft -f '$TMP/rules.nft'" > "$TMP/s1.txt" || fail "plain nft cannot 
 
 apply_trial "$TMP/rules.nft" 3
 guarded_is_s1 "$TMP/s1.txt" "${LOCKOUT_GUARDED[@]}"
-fwg confirm > "$TMP/confirm.txt" || fail "confirm exited $?"
+# From a NEW ssh login: only that proves the change keeps SSH open (issue 6).
+ssh_run "FWGUARD_RUNTIME_DIR='$FWGD_RUN' '$FWGUARD' confirm" > "$TMP/confirm.txt" || fail "confirm exited $?"
 grep -q "trial $TRIAL_ID confirmed" "$TMP/confirm.txt" || fail "confirm says: $(cat "$TMP/confirm.txt")"
 [ "$(fwg status)" = idle ] || fail "not idle after the confirmation: $(fwg status)"
 

@@ -63,7 +63,7 @@ rollback)
         ;;
 confirm)
         start_wait 20
-        fwg confirm > /dev/null || fail "confirm exited $?"
+        ssh_run "FWGUARD_RUNTIME_DIR='$FWGD_RUN' '$FWGUARD' confirm" > /dev/null || fail "confirm from a new ssh login exited $?"
         confirmed=$(now_usec)
         wait_exit 5
         [ "$WAIT_RC" = 0 ] || fail "apply --wait exited $WAIT_RC after a confirmation, want 0: $(cat "$TMP/wait.out")"
