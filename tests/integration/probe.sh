@@ -285,7 +285,7 @@ want cr 'verdict: unexplained'
 unshare --net sleep 300 & NSPID=$!
 at_exit "kill $NSPID"
 ns() { nsenter -t "$NSPID" -n -- "$@"; }
-for _ in $(seq 50); do ns true 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do ns true 2>/dev/null && break; sleep 0.1; done
 ns ip link add fgs type veth peer name fgc
 
 note "an sshd already listening is connected to, not replaced"
@@ -308,7 +308,7 @@ EOF
 # nsenter itself, not the function: $! must be the process to kill.
 nsenter -t "$NSPID" -n -- python3 "$TMP/sshd.py" > "$TMP/sshd.out" 2>&1 & SSHD=$!
 at_exit "kill $SSHD 2>/dev/null"
-for _ in $(seq 50); do grep -q ready "$TMP/sshd.out" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q ready "$TMP/sshd.out" && break; sleep 0.1; done
 grep -q ready "$TMP/sshd.out" || fail "the stand-in sshd did not start"
 set +e
 ns "$TOOL" -t 1000 /dev/null 22 80 > "$TMP/sshd-probe.out" 2>&1; rc=$?
@@ -353,7 +353,7 @@ set +e
 nsenter -t "$NSPID" -n -- "$TOOL" -t 8000 /dev/null 22 > /dev/null 2>&1 & TPID=$!
 set -e
 traced() { grep -q fwguard-probe-trace <<< "$(ns nft list tables)"; }
-for _ in $(seq 100); do traced && break; sleep 0.05; done
+for _ in $(seq 400); do traced && break; sleep 0.05; done
 traced || fail "the probe's trace tables never appeared"
 kill -KILL "$TPID"
 wait "$TPID" 2>/dev/null || true
