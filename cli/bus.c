@@ -93,24 +93,17 @@ const char *cli_bus_last_error(void) {
         return last_error[0] ? last_error : NULL;
 }
 
-int cli_bus_call(sd_bus *bus, const char *what, const char *member, sd_bus_message **reply,
-                 const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+int cli_bus_new_call(sd_bus *bus, const char *member, sd_bus_message **ret) {
+        return sd_bus_message_new_method_call(bus, ret, NULL, "/org/fwguard/Manager", "org.fwguard.Manager1",
+                                              member);
+}
+
+int cli_bus_call_message(sd_bus *bus, const char *what, sd_bus_message *call, sd_bus_message **reply) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        va_list ap;
         int r, code;
 
         last_error[0] = 0;
         last_message[0] = 0;
-        r = sd_bus_message_new_method_call(bus, &call, NULL, "/org/fwguard/Manager",
-                                           "org.fwguard.Manager1", member);
-        if (r >= 0) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(call, types, ap);
-                va_end(ap);
-        }
-        if (r < 0)
-                return cli_error("%s: %s", what, strerror(-r));
         r = sd_bus_call(bus, call, CALL_TIMEOUT_USEC, &error, reply);
         if (r >= 0)
                 return EXIT_OK;
@@ -126,6 +119,25 @@ int cli_bus_call(sd_bus *bus, const char *what, const char *member, sd_bus_messa
         else
                 fprintf(stderr, "fwguard: %s: %s\n", what, error.message ?: error.name);
         return code;
+}
+
+int cli_bus_call(sd_bus *bus, const char *what, const char *member, sd_bus_message **reply,
+                 const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        va_list ap;
+        int r;
+
+        last_error[0] = 0;
+        last_message[0] = 0;
+        r = cli_bus_new_call(bus, member, &call);
+        if (r >= 0) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(call, types, ap);
+                va_end(ap);
+        }
+        if (r < 0)
+                return cli_error("%s: %s", what, strerror(-r));
+        return cli_bus_call_message(bus, what, call, reply);
 }
 
 void cli_format_time(uint64_t usec, char *buf, size_t len) {

@@ -27,6 +27,11 @@ bool cli_bus_daemon_runs(const char *runtime_dir);
 int cli_bus_call(sd_bus *bus, const char *what, const char *member, sd_bus_message **reply,
                  const char *types, ...);
 
+/* The same in two steps, for arguments that varargs cannot carry (arrays
+ * of any length): a method call of the Manager to fill, then the call. */
+int cli_bus_new_call(sd_bus *bus, const char *member, sd_bus_message **ret);
+int cli_bus_call_message(sd_bus *bus, const char *what, sd_bus_message *call, sd_bus_message **reply);
+
 /* The name of the last error reply cli_bus_call() printed, or NULL. */
 const char *cli_bus_last_error(void);
 /* Its message ("" if none). */

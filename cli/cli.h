@@ -24,6 +24,8 @@ int verb_confirm(int argc, char **argv);
 int verb_rollback(int argc, char **argv);
 int verb_extend(int argc, char **argv);
 int verb_history(int argc, char **argv);
+int verb_run(int argc, char **argv);
+int verb_ufw(int argc, char **argv);
 
 _printf_(1, 2) int cli_error(const char *fmt, ...);     /* prints, returns EXIT_ERROR */
 _printf_(1, 2) int cli_usage(const char *fmt, ...);     /* prints, returns EXIT_USAGE */

@@ -18,6 +18,8 @@ static const struct {
         { "check", verb_check, "check FILE|--live [--json] [-o OUT] would it lock SSH out? (nothing changes)" },
         { "diff", verb_diff, "diff FILE [--json]              what applying FILE would change" },
         { "apply", verb_apply, "apply FILE|- [--timeout SEC] [--wait] a guarded trial of a change (see --help)" },
+        { "run", verb_run, "run [OPTIONS] -- COMMAND [ARGS] a firewall tool (ufw, iptables) as a guarded trial (root)" },
+        { "ufw", verb_ufw, "ufw ARGS...                     the same as run -- ufw ARGS..." },
         { "confirm", verb_confirm, "confirm [--auto] [--json]       keep the pending trial's change" },
         { "rollback", verb_rollback, "rollback [--to ID] [--json]     undo the pending trial now, or go back to a confirmed state" },
         { "extend", verb_extend, "extend SECONDS [--json]         move the pending trial's deadline" },

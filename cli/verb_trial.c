@@ -20,9 +20,10 @@
 
 #include "bus.h"
 #include "cli.h"
+#include "trial.h"
 
-#define APPLY_ALLOW_DELETE (UINT64_C(1) << 0)
-#define APPLY_NO_PREFLIGHT (UINT64_C(1) << 1)
+#define APPLY_ALLOW_DELETE RUN_FLAG_ALLOW_DELETE
+#define APPLY_NO_PREFLIGHT RUN_FLAG_NO_PREFLIGHT
 #define APPLY_REPLACE_ALL  (UINT64_C(1) << 2)
 
 static int64_t seconds_left(uint64_t deadline_usec) {
@@ -69,8 +70,8 @@ static void strv_free(char **strv) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 
-static int print_armed(const char *what, sd_bus_message *reply, bool json, uint64_t *ret_id,
-                       uint64_t *ret_deadline) {
+static int print_armed(const char *what, sd_bus_message *reply, bool json, json_t *json_extra,
+                       uint64_t *ret_id, uint64_t *ret_deadline) {
         _cleanup_(strv_freep) char **warnings = NULL;
         const char *changes;
         char when[64];
@@ -91,6 +92,8 @@ static int print_armed(const char *what, sd_bus_message *reply, bool json, uint6
                                       "changes", lines_json(changes), "warnings", strv_json(warnings),
                                       "confirm", "fwguard confirm (from a NEW ssh login)",
                                       "rollback", "fwguard rollback", "extend", "fwguard extend SECONDS");
+                if (o && json_extra)
+                        json_object_update(o, json_extra);
                 if (o)
                         text = json_dumps(o, JSON_INDENT(2));
                 json_decref(o);
@@ -116,18 +119,6 @@ static int print_armed(const char *what, sd_bus_message *reply, bool json, uint6
 }
 
 /* ---------------------------------------------------------------- --wait */
-
-typedef enum Outcome {
-        OUTCOME_PENDING,
-        OUTCOME_CONFIRMED,
-        OUTCOME_ROLLED_BACK,
-} Outcome;
-
-typedef struct Watch {
-        uint64_t id;
-        Outcome outcome;
-        char reason[256];
-} Watch;
 
 static volatile sig_atomic_t detached;
 
@@ -248,20 +239,18 @@ static int wait_trial(sd_bus *bus, Watch *w, uint64_t deadline) {
         }
 }
 
-/* Armed: print it, and watch it with --wait. */
-static int armed(sd_bus *bus, const char *what, sd_bus_message *reply, bool json, bool wait, Watch *w) {
+int cli_trial_armed(sd_bus *bus, const char *what, sd_bus_message *reply, bool json, json_t *json_extra,
+                    bool wait, Watch *w) {
         uint64_t deadline;
         int r;
 
-        r = print_armed(what, reply, json, &w->id, &deadline);
+        r = print_armed(what, reply, json, json_extra, &w->id, &deadline);
         if (r != EXIT_OK || !wait)
                 return r;
         return wait_trial(bus, w, deadline);
 }
 
-/* Signals are matched before the call, so that a rollback right after the
- * answer is not missed. */
-static int watch_signals(sd_bus *bus, Watch *w) {
+int cli_trial_watch_signals(sd_bus *bus, Watch *w) {
         int r = sd_bus_match_signal(bus, NULL, NULL, "/org/fwguard/Manager", "org.fwguard.Manager1",
                                     "Confirmed", on_signal, w);
         if (r >= 0)
@@ -329,7 +318,7 @@ int verb_apply(int argc, char **argv) {
 
         r = cli_bus_open(cli_runtime_dir(runtime_dir), &bus);
         if (r == EXIT_OK)
-                r = watch_signals(bus, &w);
+                r = cli_trial_watch_signals(bus, &w);
         if (r != EXIT_OK)
                 return r;
         for (;;) {
@@ -350,7 +339,7 @@ int verb_apply(int argc, char **argv) {
         }
         if (r != EXIT_OK || !reply)
                 return r;
-        return armed(bus, path, reply, json, wait, &w);
+        return cli_trial_armed(bus, path, reply, json, NULL, wait, &w);
 }
 
 /* ---------------------------------------------------------------- confirm, rollback, extend */
@@ -541,11 +530,11 @@ int verb_rollback(int argc, char **argv) {
                 return r;
         if (a.to > 0) {
                 snprintf(what, sizeof(what), "the state of trial %" PRIu64, a.to);
-                r = watch_signals(bus, &w);
+                r = cli_trial_watch_signals(bus, &w);
                 if (r == EXIT_OK)
                         r = cli_bus_call(bus, "rollback --to", "RollbackTo", &reply, "ttt", a.to, a.timeout,
                                          a.flags);
-                return r != EXIT_OK || !reply ? r : armed(bus, what, reply, json, a.wait, &w);
+                return r != EXIT_OK || !reply ? r : cli_trial_armed(bus, what, reply, json, NULL, a.wait, &w);
         }
         r = cli_bus_call(bus, "rollback", "Rollback", &reply, "");
         if (r != EXIT_OK)

@@ -12,6 +12,21 @@
  * safe way: the three-way merge of (S0, S1', live) is S0 plus whatever the
  * live tables hold beyond S1', which is right whether our commit happened
  * or not.
+ *
+ * Files (fwguard run) follow the ruleset, never lead it: they are installed
+ * after the commit batch, in COMMITTED (before ARMED), and restored after
+ * the rollback batch, in ROLLING_BACK (before the trial ends), so that the
+ * network comes back first and a slow or failing file write never delays
+ * it. Each file is written whole (temporary file, fsync, rename, fsync of
+ * the directory), and doing it again is harmless, so recovery simply does
+ * the step again for every file, whatever the record says of it:
+ *   never committed (S0 live in SNAPSHOT_DURABLE): the files were never
+ *     touched (they are only installed once COMMITTED is durable);
+ *   COMMITTED (or found committed): install all, then ARMED;
+ *   ARMED, CONFIRMED: installed before ARMED was written; installed again
+ *     if the record does not say so;
+ *   ROLLING_BACK, or rolled back by recovery: restore all before the end;
+ *   an earlier boot: restore all (the trial is recorded as rolled back).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +38,7 @@
 
 #include "batch.h"
 #include "driver.h"
+#include "fileio.h"
 #include "macro.h"
 #include "rollback.h"
 #include "testpoint.h"
@@ -35,21 +51,65 @@ void rollback_result_clear(RollbackResult *r) {
         *r = (RollbackResult) {};
 }
 
+/* batch_replace_tables() of the touched tables only: a trial of files alone
+ * (fwguard run) touches none, which for the batch (@refs NULL) would mean
+ * every table. */
+static int replace_touched(Nl *nl, const Ruleset *target, const Ruleset *live, const TableRef *touched,
+                           size_t n_touched, uint32_t genid, char *err, size_t errlen) {
+        if (n_touched == 0)
+                return 0;
+        return batch_replace_tables(nl, target, live, touched, n_touched, genid, err, errlen);
+}
+
+/* Put every file of @t to its new (@install) or old content, then record
+ * it. Each write is whole and idempotent: a step interrupted anywhere is
+ * done again from the start. */
+static int files_converge(TrialStore *s, Trial *t, bool install, char *err, size_t errlen) {
+        int r;
+
+        if (t->n_files == 0)
+                return 0;
+        for (size_t i = 0; i < t->n_files; i++) {
+                const TrialFile *f = &t->files[i];
+
+                r = install ? fileio_install(f->path, f->new_exists, f->new_mode, f->new_data, f->new_len)
+                            : fileio_install(f->path, f->old_exists, f->old_mode, f->old_data, f->old_len);
+                if (r < 0) {
+                        snprintf(err, errlen, "%s %s: %s", install ? "installing" : "restoring", f->path,
+                                 strerror(-r));
+                        return r;
+                }
+                if (i == 0)
+                        testpoint(install ? "apply-files-partial" : "rollback-files-partial");
+        }
+        testpoint(install ? "apply-files-installed" : "rollback-files-restored");
+        return trial_set_files_state(s, t, install ? TRIAL_FILES_INSTALLED : TRIAL_FILES_RESTORED, err, errlen);
+}
+
 int driver_commit(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                   const TableRef *touched, size_t n_touched, const uint16_t *ssh_ports,
                   size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                   uid_t uid, const char *summary, Trial **ret, char *err, size_t errlen) {
+        return driver_commit_files(nl, s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports,
+                                   deadline_boottime_ns, uid, summary, NULL, 0, ret, err, errlen);
+}
+
+int driver_commit_files(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
+                        const TableRef *touched, size_t n_touched, const uint16_t *ssh_ports,
+                        size_t n_ssh_ports, uint64_t deadline_boottime_ns,
+                        uid_t uid, const char *summary, const TrialFile *files, size_t n_files,
+                        Trial **ret, char *err, size_t errlen) {
         _cleanup_(trial_freep) Trial *t = NULL;
         char undo_err[256] = "";
         int r;
 
-        r = trial_begin(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns, s0->genid, uid,
-                        summary, &t, err, errlen);
+        r = trial_begin_files(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns,
+                              s0->genid, uid, summary, files, n_files, &t, err, errlen);
         if (r < 0)
                 return r;
         testpoint("apply-durable");
 
-        r = batch_replace_tables(nl, s1, s0, touched, n_touched, s0->genid, err, errlen);
+        r = replace_touched(nl, s1, s0, touched, n_touched, s0->genid, err, errlen);
         if (r < 0) {
                 char end_err[256];
                 /* Nothing changed: the trial ends as never committed. If
@@ -63,13 +123,23 @@ int driver_commit(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
         r = trial_transition(s, t, TRIAL_COMMITTED, err, errlen);
         if (r >= 0) {
                 testpoint("apply-committed-record");
-                r = trial_transition(s, t, TRIAL_ARMED, err, errlen);
+                r = files_converge(s, t, true, err, errlen);
+                if (r < 0) {
+                        char file_err[256] = "";
+
+                        /* Back to the old files, then the ruleset below. */
+                        if (files_converge(s, t, false, file_err, sizeof(file_err)) < 0)
+                                snprintf(err + strlen(err), errlen - strlen(err),
+                                         "; restoring the files failed too: %s", file_err);
+                }
         }
+        if (r >= 0)
+                r = trial_transition(s, t, TRIAL_ARMED, err, errlen);
         if (r < 0) {
                 /* The change is live but no dead-man can be promised for it:
                  * take it back now. The record still says what recovery
                  * needs (S0 live again: never committed). */
-                if (batch_replace_tables(nl, s0, s1, touched, n_touched, 0, undo_err, sizeof(undo_err)) < 0)
+                if (replace_touched(nl, s0, s1, touched, n_touched, 0, undo_err, sizeof(undo_err)) < 0)
                         snprintf(err + strlen(err), errlen - strlen(err),
                                  "; undoing the commit failed too: %s", undo_err);
                 else
@@ -126,8 +196,7 @@ static int rollback_attempt(Nl *nl, TrialStore *s, Trial *t, MergeConflicts *con
                         return r;
         }
         testpoint("rollback-durable");
-        return batch_replace_tables(nl, t->target, live, t->touched, t->n_touched, live->genid,
-                                    err, errlen);
+        return replace_touched(nl, t->target, live, t->touched, t->n_touched, live->genid, err, errlen);
 }
 
 static size_t count_lines(const char *s) {
@@ -145,6 +214,10 @@ static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret,
         _cleanup_(ruleset_freep) Ruleset *after = NULL;
         int r;
 
+        /* The network first, the files right after it. */
+        r = files_converge(s, t, false, err, errlen);
+        if (r < 0)
+                return r;
         r = dump_live(nl, &after, err, errlen);
         if (r < 0)
                 return r;
@@ -221,6 +294,12 @@ static int end_by_reboot(TrialStore *s, Trial *t, char *err, size_t errlen) {
                              "and the change did not survive it", err, errlen);
         if (r < 0)
                 return r;
+        /* The next boot loads the old files, as the history says. */
+        if (t->state != TRIAL_SNAPSHOT_DURABLE) {
+                r = files_converge(s, t, false, err, errlen);
+                if (r < 0)
+                        return r;
+        }
         if (t->state == TRIAL_COMMITTED || t->state == TRIAL_ARMED) {
                 r = trial_set_target(s, t, t->s0, err, errlen);
                 if (r >= 0)
@@ -274,15 +353,28 @@ int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, Rollbac
         }
         switch (t->state) {
         case TRIAL_COMMITTED:
+                r = files_converge(s, t, true, err, errlen);
+                if (r < 0)
+                        return r;
                 r = trial_transition(s, t, TRIAL_ARMED, err, errlen);
                 if (r < 0)
                         return r;
                 _fallthrough_;
         case TRIAL_ARMED:
+                if (t->files_state != TRIAL_FILES_INSTALLED) {
+                        r = files_converge(s, t, true, err, errlen);
+                        if (r < 0)
+                                return r;
+                }
                 snprintf(msg, msglen, "trial %" PRIu64 " (%s) is armed again for its deadline", t->id, was);
                 *ret = DRIVER_RECOVERED_ARMED;
                 return 0;
         case TRIAL_CONFIRMED:
+                if (t->files_state != TRIAL_FILES_INSTALLED) {
+                        r = files_converge(s, t, true, err, errlen);
+                        if (r < 0)
+                                return r;
+                }
                 snprintf(msg, msglen, "trial %" PRIu64 " was confirmed: ended", t->id);
                 *ret = DRIVER_RECOVERED_IDLE;
                 return trial_transition(s, t, TRIAL_IDLE, err, errlen);

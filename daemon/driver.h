@@ -28,6 +28,18 @@ int driver_commit(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                   size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                   uid_t uid, const char *summary, Trial **ret, char *err, size_t errlen);
 
+/* driver_commit() with @files (fwguard run): they are in the record, with
+ * both contents, before the batch; installed right after it (COMMITTED,
+ * before ARMED); restored after the rollback batch (ROLLING_BACK, before
+ * the trial ends). A file that cannot be installed undoes the commit.
+ * Recovery converges them with the ruleset: new contents for a trial that
+ * is committed, armed or confirmed, old ones for a rolled back one. */
+int driver_commit_files(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
+                        const TableRef *touched, size_t n_touched, const uint16_t *ssh_ports,
+                        size_t n_ssh_ports, uint64_t deadline_boottime_ns,
+                        uid_t uid, const char *summary, const TrialFile *files, size_t n_files,
+                        Trial **ret, char *err, size_t errlen);
+
 /* What a rollback did. */
 typedef struct RollbackResult {
         bool exact;             /* the live tables equal the target after the batch */

@@ -41,6 +41,8 @@ void job_request_clear(JobRequest *req) {
         free(req->display_name);
         ruleset_free(req->tables);
         table_refs_free(req->refs, req->n_refs);
+        ruleset_free(req->s1);
+        trial_files_free(req->files, req->n_files);
         free(req->groups);
         *req = (JobRequest) { .fd = -1 };
 }
@@ -106,6 +108,35 @@ static int s1_from_tables(const Ruleset *s0, Ruleset *tables, const TableRef *re
                         if (r < 0)
                                 return r;
                 }
+        }
+        *ret = TAKE_PTR(s1);
+        return 0;
+}
+
+/* @given as S1, but for the tables that another process owns in @s0,
+ * which stay as they are live: we cannot write them anyway. */
+static int s1_from_given(const Ruleset *s0, const Ruleset *given, Ruleset **ret) {
+        _cleanup_(ruleset_freep) Ruleset *s1 = NULL, *live = NULL;
+        int r;
+
+        r = ruleset_copy(given, &s1);
+        if (r >= 0)
+                r = ruleset_copy(s0, &live);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < s0->tables.n; i++) {
+                const RsTable *o = ruleset_table(s0, i);
+                RsTable *mine, *keep;
+
+                if (!o->owned)
+                        continue;
+                mine = ruleset_find_table(s1, o->family, o->name);
+                if (mine)
+                        ruleset_drop_table(s1, mine);
+                keep = ruleset_find_table(live, o->family, o->name);
+                r = keep ? ruleset_take_table(s1, live, keep) : 0;
+                if (r < 0)
+                        return r;
         }
         *ret = TAKE_PTR(s1);
         return 0;
@@ -246,7 +277,9 @@ static int job_run(JobRequest *req, JobResult *res) {
                 };
                 r = change_load(req->fd, req->display_name, res->s0, req->config, &caller,
                                 req->replace_all, &res->s1, &errors);
-        } else
+        } else if (req->s1)
+                r = s1_from_given(res->s0, req->s1, &res->s1);
+        else
                 r = s1_from_tables(res->s0, req->tables, req->refs, req->n_refs, &res->s1);
         if (r < 0) {
                 res->errors = TAKE_PTR(errors);

@@ -16,6 +16,7 @@
 #include "change.h"
 #include "config.h"
 #include "ruleset.h"
+#include "trial.h"
 
 typedef enum JobKind {
         JOB_APPLY,              /* S0, S1, guard, pre-flight: what a trial needs */
@@ -32,6 +33,16 @@ typedef struct JobRequest {
         Ruleset *tables;
         TableRef *refs;
         size_t n_refs;
+        /* Instead of a file: S1 itself, the whole ruleset (fwguard run's
+         * result); tables that another process owns stay as they are live. */
+        Ruleset *s1;
+        /* Run: the files the trial installs (new contents; the old ones are
+         * read at the commit), and the generation of the seed, which S0 must
+         * have: otherwise the ruleset moved since the command ran. */
+        TrialFile *files;
+        size_t n_files;
+        bool run;
+        uint32_t seed_genid;
         uid_t uid;
         gid_t gid;
         gid_t *groups;

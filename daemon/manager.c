@@ -344,6 +344,10 @@ static int on_filter(sd_bus_message *msg, void *userdata, sd_bus_error *ret_erro
                 return 0;
         log_event(LOG_NOTICE, LOG_ID_REFUSAL, 0, "uid %u was refused %s: not an administrator",
                   (unsigned) euid, member ? member : "(none)");
+        if (manager_root_only(member))
+                return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_ACCESS_DENIED,
+                                                  "uid %u may not call %s: only root may", (unsigned) euid,
+                                                  member), 1;
         return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_ACCESS_DENIED,
                                           "uid %u may not call %s: only root%s%s may", (unsigned) euid,
                                           member ? member : "(none)",

@@ -88,3 +88,5 @@ extern const sd_bus_vtable manager_vtable[];
 /* May the caller with these credentials call @member? 1 yes, 0 no, or a
  * negative errno. */
 int manager_may_call(Manager *m, const char *member, sd_bus_creds *creds);
+/* Is @member root's alone (Run), whatever the admin group? */
+bool manager_root_only(const char *member);

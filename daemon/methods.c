@@ -15,8 +15,11 @@
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include "change.h"
+#include "fileio.h"
+#include "snapshot.h"
 #include "log.h"
 #include "manager.h"
 #include "peer.h"
@@ -29,10 +32,15 @@
 #define APPLY_NO_PREFLIGHT (UINT64_C(1) << 1)
 #define APPLY_REPLACE_ALL  (UINT64_C(1) << 2)
 #define APPLY_FLAGS_ALL    (APPLY_ALLOW_DELETE | APPLY_NO_PREFLIGHT | APPLY_REPLACE_ALL)
+/* All the new contents of one Run together: each is at most TRIAL_FILE_MAX. */
+#define RUN_FILES_TOTAL_MAX (64 * 1024 * 1024)
+/* Run's refusal when the ruleset is not the one the command ran on. */
+#define RUN_STALE "the ruleset changed since the command ran: run it again"
 
 typedef enum Access {
         ACCESS_ANYONE,                  /* any local user: reads that reveal no rules */
         ACCESS_ADMIN,                   /* root, and the config's admin group */
+        ACCESS_ROOT,                    /* root only: Run installs files that a command wrote as root */
 } Access;
 
 /* The authorization table: one line per method of MANAGER_INTERFACE.
@@ -51,6 +59,7 @@ static const struct {
         { "RollbackTo", ACCESS_ADMIN },
         { "Check",      ACCESS_ADMIN },
         { "Diff",       ACCESS_ADMIN },
+        { "Run",        ACCESS_ROOT },
 };
 
 static int is_admin(Manager *m, sd_bus_creds *creds) {
@@ -80,10 +89,30 @@ static int is_admin(Manager *m, sd_bus_creds *creds) {
         return 0;
 }
 
-int manager_may_call(Manager *m, const char *member, sd_bus_creds *creds) {
+bool manager_root_only(const char *member) {
         for (size_t i = 0; i < ELEMENTSOF(method_access); i++)
                 if (streq_ptr(member, method_access[i].member))
-                        return method_access[i].access == ACCESS_ANYONE ? 1 : is_admin(m, creds);
+                        return method_access[i].access == ACCESS_ROOT;
+        return false;
+}
+
+int manager_may_call(Manager *m, const char *member, sd_bus_creds *creds) {
+        uid_t euid;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(method_access); i++) {
+                if (!streq_ptr(member, method_access[i].member))
+                        continue;
+                switch (method_access[i].access) {
+                case ACCESS_ANYONE:
+                        return 1;
+                case ACCESS_ROOT:
+                        r = sd_bus_creds_get_euid(creds, &euid);
+                        return r < 0 ? r : euid == 0;
+                default:
+                        return is_admin(m, creds);
+                }
+        }
         return 0;
 }
 
@@ -340,6 +369,231 @@ static int on_rollback_to(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return apply_start(m, msg, &req, timeout_sec, flags & ~APPLY_REPLACE_ALL, error);
 }
 
+/* ---------------------------------------------------------------- Run */
+
+/* @path normalised ("//" collapsed) into @buf; -EINVAL if it is not
+ * absolute, has a "." or ".." component, ends in "/", or holds a control
+ * character. */
+static int run_path_normalize(const char *path, char *buf, size_t len) {
+        size_t n = 0;
+
+        if (path[0] != '/')
+                return -EINVAL;
+        for (const char *p = path; *p; ) {
+                size_t l;
+
+                p += strspn(p, "/");
+                l = strcspn(p, "/");
+                if (l == 0)
+                        return -EINVAL;         /* a trailing "/" */
+                if ((l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.'))
+                        return -EINVAL;
+                for (size_t i = 0; i < l; i++)
+                        if ((unsigned char) p[i] < 0x20 || p[i] == 0x7f)
+                                return -EINVAL;
+                if (n + 1 + l + 1 > len)
+                        return -ENAMETOOLONG;
+                buf[n++] = '/';
+                memcpy(buf + n, p, l);
+                n += l;
+                p += l;
+        }
+        if (n == 0)
+                return -EINVAL;
+        buf[n] = 0;
+        return 0;
+}
+
+/* One of [run] private_files, or strictly below one of overlay_dirs. */
+static bool run_path_allowed(const Config *c, const char *norm) {
+        for (size_t i = 0; i < c->run_private_files.n; i++)
+                if (streq(c->run_private_files.items[i], norm))
+                        return true;
+        for (size_t i = 0; i < c->run_overlay_dirs.n; i++) {
+                const char *d = c->run_overlay_dirs.items[i];
+                size_t l = strlen(d);
+
+                if (strncmp(norm, d, l) == 0 && norm[l] == '/' && norm[l + 1])
+                        return true;
+        }
+        return false;
+}
+
+/* The whole content of @fd, a regular file or a memfd (read with pread,
+ * so the loop never waits on a pipe), at most @max bytes. */
+static int run_read_fd(int fd, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADF;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (len < (size_t) st.st_size) {
+                ssize_t n = pread(fd, buf + len, (size_t) st.st_size - len, (off_t) len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static int run_read_snapshot(int fd, const char *what, Ruleset **ret, sd_bus_error *error) {
+        _cleanup_free_ char *buf = NULL;
+        char e[256] = "";
+        size_t len;
+        int r;
+
+        r = run_read_fd(fd, SNAPSHOT_MAX_PAYLOAD, &buf, &len);
+        if (r == -EBADF)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "the %s snapshot must be a regular file or a memfd", what);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "reading the %s snapshot: %s",
+                                         what, strerror(-r));
+        r = snapshot_parse(buf, len, ret, NULL, e, sizeof(e));
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "the %s snapshot is damaged: %s",
+                                         what, *e ? e : strerror(-r));
+        return 0;
+}
+
+/* Run(h seed, h result, a(shu) files, t timeout_sec, t flags): the result
+ * of a command that `fwguard run` ran in its sandbox on a copy of the
+ * ruleset @seed, with the files it wrote, becomes one trial, as Apply's. */
+static int on_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(ruleset_freep) Ruleset *seed = NULL, *result = NULL;
+        Manager *m = userdata;
+        JobRequest req = { .fd = -1 };
+        TrialFile *files = NULL;
+        size_t n_files = 0, total = 0;
+        uint64_t timeout_sec, flags;
+        uint32_t genid;
+        char buf[256];
+        int seed_fd, result_fd, r;
+
+        r = sd_bus_message_read(msg, "hh", &seed_fd, &result_fd);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(msg, 'a', "(shu)");
+        if (r < 0)
+                return r;
+        files = calloc(TRIAL_FILES_MAX, sizeof(TrialFile));
+        if (!files)
+                return -ENOMEM;
+        for (;;) {
+                const char *path;
+                char norm[4096];
+                uint32_t mode;
+                int fd;
+                TrialFile *tf;
+
+                r = sd_bus_message_read(msg, "(shu)", &path, &fd, &mode);
+                if (r <= 0)
+                        break;
+                if (n_files == TRIAL_FILES_MAX) {
+                        r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "more than %d files", TRIAL_FILES_MAX);
+                        goto out;
+                }
+                if (run_path_normalize(path, norm, sizeof(norm)) < 0 || !run_path_allowed(m->config, norm)) {
+                        r = refuse(m, error, FWGUARD_ERROR_REFUSED,
+                                   "%s is not a file that `fwguard run` may change (fwguard.conf [run] "
+                                   "overlay_dirs, private_files): nothing was changed", path);
+                        goto out;
+                }
+                if (mode & ~07777U) {
+                        r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s: bad mode %#o", path, mode);
+                        goto out;
+                }
+                for (size_t i = 0; i < n_files; i++)
+                        if (streq(files[i].path, norm)) {
+                                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s given twice", norm);
+                                goto out;
+                        }
+                tf = &files[n_files];
+                tf->path = strdup(norm);
+                if (!tf->path) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                n_files++;
+                tf->new_exists = mode != 0;
+                tf->new_mode = mode;
+                if (tf->new_exists) {
+                        r = run_read_fd(fd, TRIAL_FILE_MAX, &tf->new_data, &tf->new_len);
+                        if (r >= 0 && (total += tf->new_len) > RUN_FILES_TOTAL_MAX)
+                                r = -E2BIG;
+                        if (r < 0) {
+                                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "the content of %s: %s",
+                                                      norm, r == -EBADF ? "not a regular file or memfd" :
+                                                      r == -EFBIG ? "larger than 16 MiB" :
+                                                      r == -E2BIG ? "the files hold more than 64 MiB in all" :
+                                                      strerror(-r));
+                                goto out;
+                        }
+                }
+        }
+        if (r < 0)
+                goto out;
+        r = sd_bus_message_exit_container(msg);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "tt", &timeout_sec, &flags);
+        if (r < 0)
+                goto out;
+        if (flags & ~(APPLY_ALLOW_DELETE | APPLY_NO_PREFLIGHT)) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "unknown flags %#" PRIx64, flags);
+                goto out;
+        }
+        r = apply_args(m, timeout_sec, flags, error);
+        if (r < 0)
+                goto out;
+        if (m->trial || m->apply) {
+                r = refuse(m, error, FWGUARD_ERROR_REFUSED, "%s", pending_text(m, buf, sizeof(buf)));
+                goto out;
+        }
+        r = run_read_snapshot(seed_fd, "seed", &seed, error);
+        if (r >= 0)
+                r = run_read_snapshot(result_fd, "result", &result, error);
+        if (r < 0)
+                goto out;
+        r = nl_genid(m->nl, &genid);
+        if (r < 0)
+                goto out;
+        if (genid != seed->genid) {
+                r = refuse(m, error, FWGUARD_ERROR_REFUSED, RUN_STALE);
+                goto out;
+        }
+        req.s1 = TAKE_PTR(result);
+        req.files = TAKE_PTR(files);
+        req.n_files = n_files;
+        n_files = 0;
+        req.run = true;
+        req.seed_genid = seed->genid;
+        req.display_name = strdup("the command's result");
+        if (!req.display_name) {
+                job_request_clear(&req);
+                return -ENOMEM;
+        }
+        return apply_start(m, msg, &req, timeout_sec, flags, error);
+out:
+        trial_files_free(files, n_files);
+        return r;
+}
+
 static int strv_append(char ***strv, size_t *n, const char *fmt, ...) _printf_(3, 4);
 static int strv_append(char ***strv, size_t *n, const char *fmt, ...) {
         char **grown = reallocarray(*strv, *n + 2, sizeof(char *));
@@ -439,11 +693,11 @@ static int apply_redo(Manager *m, Job *job) {
         return job_start(m->event, &req, on_apply_prepared, m, &m->apply);
 }
 
-static int apply_summary(const JobResult *res, const char *what, char **ret) {
-        _cleanup_free_ char *lines = strdup(res->summary ?: "");
+static int apply_summary(const JobResult *res, const char *files, const char *what, char **ret) {
+        _cleanup_free_ char *lines = NULL;
         size_t n;
 
-        if (!lines)
+        if (asprintf(&lines, "%s%s", res->summary ?: "", files ?: "") < 0)
                 return -ENOMEM;
         n = strlen(lines);
         if (n > 0 && lines[n - 1] == '\n')
@@ -451,20 +705,121 @@ static int apply_summary(const JobResult *res, const char *what, char **ret) {
         return asprintf(ret, "%s\n%s", what, lines) < 0 ? -ENOMEM : 0;
 }
 
+/* Run: the files whose new content differs from what is there now, with
+ * both contents (the old one read here, just before the trial begins), and
+ * one line per file for the summary. A file that cannot be read safely (a
+ * symlink on the way, not a regular file, no directory for it) is refused:
+ * *ret_refusal says why, and nothing is returned. */
+static int run_files_prepare(const JobRequest *req, TrialFile **ret, size_t *ret_n, char **ret_lines,
+                             char **ret_refusal) {
+        TrialFile *files = calloc(req->n_files ?: 1, sizeof(TrialFile));
+        _cleanup_free_ char *lines = NULL;
+        size_t n = 0, len = 0;
+        FILE *f;
+        int r = 0;
+
+        if (!files)
+                return -ENOMEM;
+        f = open_memstream(&lines, &len);
+        if (!f) {
+                free(files);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < req->n_files; i++) {
+                const TrialFile *in = &req->files[i];
+                TrialFile *tf = &files[n];
+
+                r = fileio_read_nofollow(in->path, TRIAL_FILE_MAX, &tf->old_exists, &tf->old_mode,
+                                         &tf->old_data, &tf->old_len);
+                if (r < 0) {
+                        if (r != -ENOMEM && asprintf(ret_refusal, "%s cannot be replaced safely (%s): nothing was changed",
+                                                     in->path, r == -EINVAL ? "not a regular file" :
+                                                     r == -ELOOP || r == -ENOTDIR ? "a symlink on its path" :
+                                                     strerror(-r)) < 0)
+                                r = -ENOMEM;
+                        break;
+                }
+                if (tf->old_exists == in->new_exists &&
+                    (!in->new_exists || (tf->old_mode == in->new_mode && tf->old_len == in->new_len &&
+                                         memcmp(tf->old_data, in->new_data, in->new_len) == 0))) {
+                        free(tf->old_data);
+                        *tf = (TrialFile) {};
+                        continue;
+                }
+                tf->new_exists = in->new_exists;
+                tf->new_mode = in->new_mode;
+                tf->new_len = in->new_len;
+                tf->path = strdup(in->path);
+                tf->new_data = memdup(in->new_data ?: "", in->new_len + 1);
+                n++;
+                if (!tf->path || !tf->new_data) {
+                        r = -ENOMEM;
+                        break;
+                }
+                fprintf(f, "file %s: %s\n", in->path,
+                        !tf->old_exists ? "created" : !tf->new_exists ? "deleted" :
+                        tf->old_len == tf->new_len && memcmp(tf->old_data, tf->new_data, tf->new_len) == 0
+                        ? "mode changed" : "changed");
+        }
+        if (fclose(f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                trial_files_free(files, n);
+                return r;
+        }
+        *ret = files;
+        *ret_n = n;
+        *ret_lines = TAKE_PTR(lines);
+        return 0;
+}
+
 /* Refusals first, then the commit. Returns < 0 only for errors that the
  * caller answers as such. */
+static int apply_commit_files(Manager *m, Job *job, const JobResult *res, const TrialFile *files,
+                              size_t n_files, const char *file_lines);
+
 static int apply_commit(Manager *m, Job *job, const JobResult *res) {
+        _cleanup_free_ char *file_lines = NULL;
+        const JobRequest *req = job_request(job);
+        TrialFile *files = NULL;
+        size_t n_files = 0;
+        int r;
+
+        if (req->run) {
+                _cleanup_free_ char *refusal = NULL;
+
+                /* S0 is the seed itself, or the command saw another ruleset. */
+                if (res->s0->genid != req->seed_genid) {
+                        apply_refuse(m, FWGUARD_ERROR_REFUSED, RUN_STALE);
+                        return 0;
+                }
+                r = run_files_prepare(req, &files, &n_files, &file_lines, &refusal);
+                if (r < 0 && refusal) {
+                        apply_refuse(m, FWGUARD_ERROR_REFUSED, refusal);
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+        }
+        r = apply_commit_files(m, job, res, files, n_files, file_lines);
+        trial_files_free(files, n_files);
+        return r;
+}
+
+static int apply_commit_files(Manager *m, Job *job, const JobResult *res, const TrialFile *files,
+                              size_t n_files, const char *file_lines) {
         _cleanup_(trial_store_freep) TrialStore *store = NULL;
         _cleanup_(trial_freep) Trial *t = NULL;
         _cleanup_(strv_freep) char **warnings = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *text = NULL, *summary = NULL, *changes = NULL;
-        const char *what = job_request(job)->display_name;
+        const JobRequest *req = job_request(job);
+        const char *what = req->display_name;
         char err[1024] = "";
         uint32_t genid;
         int r;
 
-        if (res->n_touched == 0) {
+        if (res->n_touched == 0 && n_files == 0) {
                 apply_reply_error(m, FWGUARD_ERROR_NO_CHANGE,
                                   "the change leaves the ruleset as it is: no trial was started");
                 return 0;
@@ -499,7 +854,7 @@ static int apply_commit(Manager *m, Job *job, const JobResult *res) {
                         apply_reply_error(m, SD_BUS_ERROR_FAILED, err);
                         return 0;
                 }
-                r = apply_summary(res, what, &summary);
+                r = apply_summary(res, file_lines, what, &summary);
                 if (r < 0)
                         return r;
                 uint16_t ports[TRIAL_PORTS_MAX];
@@ -507,11 +862,17 @@ static int apply_commit(Manager *m, Job *job, const JobResult *res) {
 
                 for (size_t i = 0; i < n_ports; i++)
                         ports[i] = res->check->ports[i].port;
-                r = driver_commit(m->nl, store, res->s0, res->check->preflight->guarded, res->touched,
-                                  res->n_touched, ports, n_ports, (now_usec(CLOCK_BOOTTIME) + m->apply_timeout_sec * 1000000) * 1000,
-                                  job_request(job)->uid, summary, &t, err, sizeof(err));
+                r = driver_commit_files(m->nl, store, res->s0, res->check->preflight->guarded, res->touched,
+                                        res->n_touched, ports, n_ports,
+                                        (now_usec(CLOCK_BOOTTIME) + m->apply_timeout_sec * 1000000) * 1000,
+                                        req->uid, summary, files, n_files, &t, err, sizeof(err));
         } else
                 r = -ERESTART;
+        if (r == -ERESTART && req->run) {
+                /* A command's result belongs to the ruleset it ran on. */
+                apply_refuse(m, FWGUARD_ERROR_REFUSED, RUN_STALE);
+                return 0;
+        }
         if (r == -ERESTART) {
                 if (++m->apply_attempt < APPLY_ATTEMPTS_MAX) {
                         log_info("the ruleset changed while %s was prepared: preparing it again", what);
@@ -538,7 +899,7 @@ static int apply_commit(Manager *m, Job *job, const JobResult *res) {
         r = apply_warnings(m, res, &warnings);
         if (r >= 0)
                 r = sd_bus_message_new_method_return(m->apply_msg, &reply);
-        if (r >= 0 && asprintf(&changes, "%s%s", res->summary ?: "", res->output ?: "") < 0)
+        if (r >= 0 && asprintf(&changes, "%s%s%s", res->summary ?: "", file_lines ?: "", res->output ?: "") < 0)
                 r = -ENOMEM;
         if (r >= 0)
                 r = sd_bus_message_append(reply, "tts", m->trial->id, m->trial->deadline_realtime_usec,
@@ -859,6 +1220,12 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("t", trial_id, "t", deadline_realtime_usec,
                                               "s", changes, "as", warnings),
                                 on_rollback_to, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Run",
+                                SD_BUS_ARGS("h", seed, "h", result, "a(shu)", files, "t", timeout_sec,
+                                            "t", flags),
+                                SD_BUS_RESULT("t", trial_id, "t", deadline_realtime_usec,
+                                              "s", changes, "as", warnings),
+                                on_run, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Check", SD_BUS_ARGS("h", rules, "s", name, "b", json),
                                 SD_BUS_RESULT("i", exit_code, "s", report),
                                 on_check, SD_BUS_VTABLE_UNPRIVILEGED),

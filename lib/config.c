@@ -73,6 +73,9 @@ static int parse_group(const ConfigKey *key, const char *value, void *field, boo
 static int parse_absolute_path(const ConfigKey *key, const char *value, void *field, bool append,
                                char *why, size_t whylen);
 
+static int parse_path_list(const ConfigKey *key, const char *value, void *field, bool append,
+                           char *why, size_t whylen);
+
 static const ConfigKey config_keys[] = {
         { "guard",   "ssh_ports",       parse_ports,           offsetof(Config, ssh_ports),           NULL },
         { "guard",   "sources",         parse_networks,        offsetof(Config, sources),             NULL },
@@ -87,6 +90,8 @@ static const ConfigKey config_keys[] = {
         { "trial",   "timeout_min_sec", parse_uint,            offsetof(Config, trial_timeout_min_sec), "5", 1, 86400 },
         { "trial",   "timeout_max_sec", parse_uint,            offsetof(Config, trial_timeout_max_sec), "3600", 1, 86400 },
         { "trial",   "history",         parse_uint,            offsetof(Config, history_max),         "20", 1, 1000 },
+        { "run",     "overlay_dirs",    parse_path_list,       offsetof(Config, run_overlay_dirs),    "/etc/ufw /etc/iptables" },
+        { "run",     "private_files",   parse_path_list,       offsetof(Config, run_private_files),   "/etc/default/ufw /etc/nftables.conf" },
         { "daemon",  "state_dir",       parse_absolute_path,   offsetof(Config, state_dir),           "/var/lib/fwguard" },
 };
 
@@ -346,6 +351,102 @@ static int parse_absolute_path(const ConfigKey *key, const char *value, void *fi
         return 0;
 }
 
+static void paths_free(ConfigPaths *p) {
+        for (size_t i = 0; i < p->n; i++)
+                free(p->items[i]);
+        free(p->items);
+        *p = (ConfigPaths) {};
+}
+
+/* Absolute paths, separated by commas and blanks: each one normalized, and
+ * refused when it is "/" itself, climbs with "..", or holds a control
+ * character. Paths with blanks or commas cannot be listed. */
+static int parse_path_list(const ConfigKey *key, const char *value, void *field, bool append,
+                           char *why, size_t whylen) {
+        ConfigPaths *paths = field, add = {};
+        const char *p = value;
+        char buf[PATH_MAX];
+        bool too_long;
+        int r = 0;
+
+        while (next_item(&p, buf, sizeof(buf), &too_long)) {
+                char norm[PATH_MAX], **items;
+                size_t n = 0;
+
+                if (too_long) {
+                        r = why_fmt(why, whylen, "a path is longer than %d bytes", PATH_MAX - 1);
+                        break;
+                }
+                if (buf[0] != '/') {
+                        r = why_fmt(why, whylen, "\"%s\" is not an absolute path", buf);
+                        break;
+                }
+                for (const char *c = buf; *c; c++)
+                        if (iscntrl((unsigned char) *c)) {
+                                r = why_fmt(why, whylen, "a path contains a control character");
+                                break;
+                        }
+                if (r < 0)
+                        break;
+                /* Component by component: drop "" and ".", refuse "..". */
+                for (const char *c = buf; *c; ) {
+                        size_t len;
+
+                        c += strspn(c, "/");
+                        len = strcspn(c, "/");
+                        if (len == 0)
+                                break;
+                        if (len == 2 && c[0] == '.' && c[1] == '.') {
+                                r = why_fmt(why, whylen, "\"%s\" contains \"..\"", buf);
+                                break;
+                        }
+                        if (!(len == 1 && c[0] == '.')) {
+                                norm[n++] = '/';
+                                memcpy(norm + n, c, len);
+                                n += len;
+                        }
+                        c += len;
+                }
+                if (r < 0)
+                        break;
+                if (n == 0) {
+                        r = why_fmt(why, whylen, "\"/\" cannot be listed: everything would be writable");
+                        break;
+                }
+                norm[n] = '\0';
+                items = reallocarray(add.items, add.n + 1, sizeof(char *));
+                if (!items) {
+                        r = -ENOMEM;
+                        break;
+                }
+                add.items = items;
+                add.items[add.n] = strdup(norm);
+                if (!add.items[add.n]) {
+                        r = -ENOMEM;
+                        break;
+                }
+                add.n++;
+        }
+        if (r < 0) {
+                paths_free(&add);
+                return r;
+        }
+        if (!append)
+                paths_free(paths);
+        for (size_t i = 0; i < add.n; i++) {
+                char **items = reallocarray(paths->items, paths->n + 1, sizeof(char *));
+
+                if (!items) {
+                        paths_free(&add);
+                        return -ENOMEM;
+                }
+                paths->items = items;
+                paths->items[paths->n++] = TAKE_PTR(add.items[i]);
+        }
+        paths_free(&add);
+        return 0;
+}
+
 /* ---------------------------------------------------------------- the file */
 
 typedef struct ParseCtx {
@@ -465,6 +566,8 @@ Config *config_free(Config *c) {
         free(c->sources.items);
         free(c->probe_addresses.items);
         free(c->admin_group);
+        paths_free(&c->run_overlay_dirs);
+        paths_free(&c->run_private_files);
         free(c->state_dir);
         free(c);
         return NULL;

@@ -24,6 +24,11 @@ typedef struct ConfigAddrs {
         size_t n;
 } ConfigAddrs;
 
+typedef struct ConfigPaths {
+        char **items;                   /* absolute, normalized: no "//", "." or "..", no trailing "/" */
+        size_t n;
+} ConfigPaths;
+
 typedef struct Config {
         char *path;                     /* the file that was read; NULL: defaults only */
 
@@ -44,6 +49,10 @@ typedef struct Config {
         unsigned trial_timeout_min_sec;
         unsigned trial_timeout_max_sec;
         unsigned history_max;           /* finished trials kept (trial_store_open()) */
+
+        /* [run] what `fwguard run` lets the command write (lib/sandbox.h, sandbox_run()) */
+        ConfigPaths run_overlay_dirs;   /* directories, behind an overlay */
+        ConfigPaths run_private_files;  /* single files, as private copies */
 
         /* [daemon] */
         char *state_dir;                /* an absolute path */

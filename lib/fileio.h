@@ -2,6 +2,7 @@
 /* fileio.h — durable file replacement */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef int (*fileio_writer)(int fd, void *userdata);
@@ -13,3 +14,21 @@ int fileio_write_atomic(const char *path, unsigned mode, fileio_writer write, vo
 
 /* Copy everything from @in to @out until EOF. */
 int fileio_copy(int in, int out);
+
+/* The directory holding @path (absolute, no "." or ".." components), opened
+ * component by component from "/" without following any symlink (-ELOOP,
+ * -ENOTDIR). *ret_name points into @path at its last component. */
+int fileio_open_parent(const char *path, int *ret_dfd, const char **ret_name);
+
+/* Read @path, following no symlink anywhere on the way, at most @max bytes
+ * (-EFBIG beyond). Absent: 0 with *ret_exists false. Not a regular file:
+ * -EINVAL. *ret_mode gets the permission bits (07777); *ret_data is
+ * NUL-terminated after its *ret_len bytes. */
+int fileio_read_nofollow(const char *path, size_t max, bool *ret_exists, unsigned *ret_mode,
+                         char **ret_data, size_t *ret_len);
+
+/* Make @path hold exactly @data (@len bytes) with @mode, or, without
+ * @exists, not exist; durably, following no symlink: a temporary file in
+ * the same directory, fsynced, renamed into place, then the directory
+ * fsynced. A replaced file's owner is kept. Doing it again is harmless. */
+int fileio_install(const char *path, bool exists, unsigned mode, const char *data, size_t len);

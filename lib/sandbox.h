@@ -82,3 +82,48 @@ typedef struct SandboxProbeRequest {
  *               the others, the probe itself failed (the text says how).
  * @ret is untouched on failure, *ret_errors NULL on success. */
 int sandbox_probe(const SandboxProbeRequest *req, ProbeResult *ret, char **ret_errors);
+
+/* ---------------------------------------------------------------- the run profile */
+
+#include "runfiles.h"
+
+typedef struct SandboxRunRequest {
+        char *const *argv;              /* the command; argv[0] is looked up in $PATH */
+        const Ruleset *seed;            /* the live ruleset: loaded into the sandbox's netns */
+        char *const *overlay_dirs;      /* [run] overlay_dirs: absolute, normalized */
+        size_t n_overlay_dirs;
+        char *const *private_files;     /* [run] private_files: absolute, normalized */
+        size_t n_private_files;
+        int in_fd, out_fd;              /* relayed to and from the command's pty; in_fd -1: none */
+        unsigned timeout_sec;           /* 0: no limit (a prompt may wait for a person) */
+} SandboxRunRequest;
+
+typedef struct SandboxRunResult {
+        int exit_code;                  /* the command's, or 128 + the signal that killed it */
+        Ruleset *s1;                    /* the ruleset it left (owned flags as in the seed, genid 0) */
+        RunFile *files;                 /* the allow-listed files it created, changed or deleted */
+        size_t n_files;
+} SandboxRunResult;
+
+void sandbox_run_result_done(SandboxRunResult *res);
+
+/* Run @req->argv as root in a sandbox and say what it changed; nothing live
+ * is touched. Only for root (-EPERM otherwise). The sandbox: a user namespace
+ * mapping every uid and gid to itself (root stays root, but its capabilities
+ * hold only for the namespaces below), a fresh network namespace with
+ * placeholders of the host's links and @req->seed loaded, and a mount namespace
+ * where every mount of the host is read-only and locked so, except overlays
+ * (tmpfs upper directories) on @req->overlay_dirs, private copies bind-mounted
+ * over @req->private_files, /proc/sys/net (the sandbox's own), /tmp (an
+ * overlay whose writes are thrown away), an empty tmpfs on /run (so paths
+ * below /run cannot be allow-listed), and a /dev of null, zero, full, random, urandom,
+ * tty, ptmx, pts and shm. The command's stdin, stdout and stderr are a pty,
+ * relayed from @req->in_fd and to @req->out_fd until it exits; whatever it
+ * left running is killed then. The host's pid namespace stays (ufw looks
+ * for sshd among its ancestors to decide whether to ask before enabling).
+ *
+ * Returns 0 with @ret filled whatever the command's exit code (even when it
+ * could not be executed: 127), or a negative errno with *ret_errors saying
+ * which step failed (-ETIMEDOUT: the command ran longer than timeout_sec and
+ * was killed). */
+int sandbox_run(const SandboxRunRequest *req, SandboxRunResult *ret, char **ret_errors);

@@ -30,6 +30,8 @@
  *   trial/s1.fwg         S1' as committed
  *   trial/target-N.fwg   the rollback target, N = the record's target_seq
  *   trial/report         free text for the user (optional, see trial_set_report())
+ *   trial/file-I.old     the old content of the record's I-th file (0-based),
+ *   trial/file-I.new     and its new one; absent where the file is absent then
  *   history/ID/          a finished trial: the whole trial/ directory, renamed
  *
  * Every file is replaced with fileio_write_atomic(), and the record is
@@ -121,6 +123,16 @@ bool trial_transition_allowed(TrialState from, TrialState to) {
         default:
                 return false;
         }
+}
+
+static const char *const files_state_names[_TRIAL_FILES_STATE_MAX] = {
+        [TRIAL_FILES_PENDING] = "pending",
+        [TRIAL_FILES_INSTALLED] = "installed",
+        [TRIAL_FILES_RESTORED] = "restored",
+};
+
+const char *trial_files_state_to_string(TrialFilesState s) {
+        return s >= 0 && s < _TRIAL_FILES_STATE_MAX ? files_state_names[s] : NULL;
 }
 
 static const char *state_name(TrialState s) {
@@ -312,6 +324,24 @@ static int record_format(const Trial *t, char **ret) {
         fputs("summary=", f);
         put_escaped(f, t->summary ?: "");
         fputc('\n', f);
+        /* Only with files: a trial without any keeps the record it always had. */
+        for (size_t i = 0; i < t->n_files; i++) {
+                const TrialFile *tf = &t->files[i];
+
+                fputs("file=", f);
+                if (tf->old_exists)
+                        fprintf(f, "%04o ", tf->old_mode & 07777);
+                else
+                        fputs("- ", f);
+                if (tf->new_exists)
+                        fprintf(f, "%04o ", tf->new_mode & 07777);
+                else
+                        fputs("- ", f);
+                put_escaped(f, tf->path);
+                fputc('\n', f);
+        }
+        if (t->n_files > 0)
+                fprintf(f, "files=%s\n", trial_files_state_to_string(t->files_state) ?: "pending");
         if (fflush(f) != 0) {
                 fclose(f);
                 return -ENOMEM;
@@ -406,7 +436,9 @@ typedef enum RecordKey {
         KEY_COMMITTED_BOOTTIME,
         KEY_SSH_PORTS,
         KEY_SUMMARY,
-        KEY_TOUCHED,            /* the one key that repeats */
+        KEY_TOUCHED,            /* repeats; it and the keys after it are optional */
+        KEY_FILE,               /* repeats */
+        KEY_FILES_STATE,
         _KEY_MAX,
 } RecordKey;
 
@@ -425,7 +457,51 @@ static const char *const key_names[_KEY_MAX] = {
         [KEY_SSH_PORTS] = "ssh_ports",
         [KEY_SUMMARY] = "summary",
         [KEY_TOUCHED] = "touched",
+        [KEY_FILE] = "file",
+        [KEY_FILES_STATE] = "files",
 };
+
+/* "0644" or "-" (absent), as record_format() writes them. */
+static int mode_parse(const char *s, size_t len, bool *ret_exists, unsigned *ret_mode) {
+        unsigned v = 0;
+
+        if (len == 1 && s[0] == '-') {
+                *ret_exists = false;
+                *ret_mode = 0;
+                return 0;
+        }
+        if (len != 4)
+                return -EBADMSG;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '7')
+                        return -EBADMSG;
+                v = v * 8 + (unsigned) (s[i] - '0');
+        }
+        *ret_exists = true;
+        *ret_mode = v;
+        return 0;
+}
+
+/* "OLDMODE NEWMODE PATH" */
+static int file_add(Trial *t, const char *value) {
+        const char *sp1 = strchr(value, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+        _cleanup_free_ char *path = NULL;
+        TrialFile f = {}, *files;
+
+        if (!sp2 || t->n_files >= TRIAL_FILES_MAX)
+                return -EBADMSG;
+        if (mode_parse(value, (size_t) (sp1 - value), &f.old_exists, &f.old_mode) < 0 ||
+            mode_parse(sp1 + 1, (size_t) (sp2 - sp1 - 1), &f.new_exists, &f.new_mode) < 0 ||
+            unescape(sp2 + 1, &path) < 0 || path[0] != '/')
+                return -EBADMSG;
+        files = realloc(t->files, (t->n_files + 1) * sizeof(TrialFile));
+        if (!files)
+                return -ENOMEM;
+        t->files = files;
+        f.path = TAKE_PTR(path);
+        files[t->n_files++] = f;
+        return 0;
+}
 
 static int touched_add(Trial *t, const char *value) {
         const char *sp = strchr(value, ' ');
@@ -515,6 +591,15 @@ static int record_field(Trial *t, RecordKey key, const char *value) {
                 return unescape(value, &t->summary);
         case KEY_TOUCHED:
                 return touched_add(t, value);
+        case KEY_FILE:
+                return file_add(t, value);
+        case KEY_FILES_STATE:
+                for (int i = 0; i < _TRIAL_FILES_STATE_MAX; i++)
+                        if (streq(files_state_names[i], value)) {
+                                t->files_state = (TrialFilesState) i;
+                                return 0;
+                        }
+                return -EBADMSG;
         default:
                 return -EBADMSG;
         }
@@ -561,7 +646,7 @@ static int record_parse(char *buf, size_t len, Trial *t, char *err, size_t errle
                 }
                 if (key < 0)
                         return fail(-EBADMSG, err, errlen, "record line %u: unknown or no key", lineno);
-                if (key != KEY_TOUCHED && (seen & (1U << key)))
+                if (key != KEY_TOUCHED && key != KEY_FILE && (seen & (1U << key)))
                         return fail(-EBADMSG, err, errlen, "record line %u: %s given twice", lineno, line);
                 seen |= 1U << key;
                 r = record_field(t, (RecordKey) key, eq + 1);
@@ -575,6 +660,8 @@ static int record_parse(char *buf, size_t len, Trial *t, char *err, size_t errle
                         return fail(-EBADMSG, err, errlen, "record has no %s", key_names[k]);
         if (t->state == TRIAL_ROLLING_BACK && t->target_seq == 0)
                 return fail(-EBADMSG, err, errlen, "record is rolling back without a target");
+        if (t->n_files > 0 && !(seen & (1U << KEY_FILES_STATE)))
+                return fail(-EBADMSG, err, errlen, "record names files but not their state");
         return 0;
 }
 
@@ -667,8 +754,35 @@ Trial *trial_free(Trial *t) {
         table_refs_free(t->touched, t->n_touched);
         free(t->summary);
         free(t->report);
+        trial_files_free(t->files, t->n_files);
         free(t);
         return NULL;
+}
+
+void trial_files_free(TrialFile *f, size_t n) {
+        for (size_t i = 0; f && i < n; i++) {
+                free(f[i].path);
+                free(f[i].old_data);
+                free(f[i].new_data);
+        }
+        free(f);
+}
+
+static int file_content_name(size_t i, bool new, char **ret) {
+        return asprintf(ret, "file-%zu.%s", i, new ? "new" : "old") < 0 ? -ENOMEM : 0;
+}
+
+/* Is @name a content file that @t's record names? */
+static bool file_content_kept(const Trial *t, const char *name) {
+        for (size_t i = 0; i < t->n_files; i++)
+                for (int new = 0; new <= 1; new++) {
+                        _cleanup_free_ char *n = NULL;
+
+                        if ((new ? t->files[i].new_exists : t->files[i].old_exists) &&
+                            file_content_name(i, new, &n) >= 0 && streq(n, name))
+                                return true;
+                }
+        return false;
 }
 
 void trial_summaries_free(TrialSummary *s, size_t n) {
@@ -698,7 +812,7 @@ static int trial_dir_clean(TrialStore *s, const Trial *keep) {
                         continue;
                 if (keep && (streq(de->d_name, "record") || streq(de->d_name, "s0.fwg") ||
                              streq(de->d_name, "s1.fwg") || streq(de->d_name, "report") ||
-                             streq_ptr(de->d_name, target)))
+                             streq_ptr(de->d_name, target) || file_content_kept(keep, de->d_name)))
                         continue;
                 if (unlinkat(dirfd(d), de->d_name, 0) < 0 && r == 0)
                         r = negative_errno();
@@ -737,6 +851,22 @@ static int trial_read(const char *dir, bool snapshots, Trial **ret, char *err, s
                 if (r < 0)
                         return r;
         }
+        for (size_t i = 0; snapshots && i < t->n_files; i++)
+                for (int new = 0; new <= 1; new++) {
+                        TrialFile *tf = &t->files[i];
+                        _cleanup_free_ char *name = NULL, *path = NULL;
+
+                        if (!(new ? tf->new_exists : tf->old_exists))
+                                continue;
+                        if (file_content_name(i, new, &name) < 0 || !(path = path_join(dir, name)))
+                                return -ENOMEM;
+                        r = trial_file_read(path, TRIAL_FILE_MAX, new ? &tf->new_data : &tf->old_data,
+                                            new ? &tf->new_len : &tf->old_len, err, errlen);
+                        if (r == -ENOENT)
+                                return fail(-EBADMSG, err, errlen, "the record names %s, which is missing", path);
+                        if (r < 0)
+                                return r;
+                }
         *ret = TAKE_PTR(t);
         return 0;
 }
@@ -952,9 +1082,44 @@ static int touched_copy(Trial *t, const TableRef *touched, size_t n) {
         return 0;
 }
 
+static int files_copy(Trial *t, const TrialFile *files, size_t n) {
+        if (n > TRIAL_FILES_MAX)
+                return -E2BIG;
+        t->files = calloc(n ?: 1, sizeof(TrialFile));
+        if (!t->files)
+                return -ENOMEM;
+        for (; t->n_files < n; t->n_files++) {
+                const TrialFile *f = &files[t->n_files];
+                TrialFile *c = &t->files[t->n_files];
+
+                if (!f->path || f->path[0] != '/')
+                        return -EINVAL;
+                if (f->old_len > TRIAL_FILE_MAX || f->new_len > TRIAL_FILE_MAX)
+                        return -E2BIG;
+                *c = (TrialFile) {
+                        .old_exists = f->old_exists, .old_mode = f->old_mode & 07777, .old_len = f->old_len,
+                        .new_exists = f->new_exists, .new_mode = f->new_mode & 07777, .new_len = f->new_len,
+                };
+                c->path = strdup(f->path);
+                c->old_data = malloc(f->old_len + 1);
+                c->new_data = malloc(f->new_len + 1);
+                if (!c->path || !c->old_data || !c->new_data) {
+                        t->n_files++;
+                        return -ENOMEM;
+                }
+                if (f->old_data)
+                        memcpy(c->old_data, f->old_data, f->old_len);
+                if (f->new_data)
+                        memcpy(c->new_data, f->new_data, f->new_len);
+                c->old_data[f->old_len] = c->new_data[f->new_len] = '\0';
+        }
+        t->files_state = TRIAL_FILES_PENDING;
+        return 0;
+}
+
 static int trial_new(TrialStore *s, const Ruleset *s0, const Ruleset *s1, const TableRef *touched,
                      size_t n_touched, const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns, uint32_t genid, uid_t uid,
-                     const char *summary, Trial **ret) {
+                     const char *summary, const TrialFile *files, size_t n_files, Trial **ret) {
         _cleanup_(trial_freep) Trial *t = calloc(1, sizeof(Trial));
         _cleanup_free_ uint64_t *ids = NULL;
         uint64_t boot_now = now_nsec(CLOCK_BOOTTIME), real_now = now_nsec(CLOCK_REALTIME);
@@ -995,7 +1160,49 @@ static int trial_new(TrialStore *s, const Ruleset *s0, const Ruleset *s1, const 
         r = ruleset_copy(s1, &t->s1);
         if (r < 0)
                 return r;
+        r = files_copy(t, files, n_files);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(t);
+        return 0;
+}
+
+typedef struct Data {
+        const char *data;
+        size_t len;
+} Data;
+
+static int write_data(int fd, void *userdata) {
+        const Data *d = userdata;
+
+        for (size_t done = 0; done < d->len;) {
+                ssize_t n = write(fd, d->data + done, d->len - done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                done += (size_t) n;
+        }
+        return 0;
+}
+
+static int files_write(TrialStore *s, const Trial *t, char *err, size_t errlen) {
+        for (size_t i = 0; i < t->n_files; i++)
+                for (int new = 0; new <= 1; new++) {
+                        const TrialFile *f = &t->files[i];
+                        _cleanup_free_ char *name = NULL;
+                        Data d = { new ? f->new_data : f->old_data, new ? f->new_len : f->old_len };
+                        int r;
+
+                        if (!(new ? f->new_exists : f->old_exists))
+                                continue;
+                        if (file_content_name(i, new, &name) < 0)
+                                return -ENOMEM;
+                        r = store_write(s, name, write_data, &d, err, errlen);
+                        if (r < 0)
+                                return r;
+                }
         return 0;
 }
 
@@ -1004,6 +1211,16 @@ int trial_begin(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                 const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                 uint32_t genid, uid_t uid, const char *summary, Trial **ret,
                 char *err, size_t errlen) {
+        return trial_begin_files(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns,
+                                 genid, uid, summary, NULL, 0, ret, err, errlen);
+}
+
+int trial_begin_files(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
+                      const TableRef *touched, size_t n_touched,
+                      const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns,
+                      uint32_t genid, uid_t uid, const char *summary,
+                      const TrialFile *files, size_t n_files, Trial **ret,
+                      char *err, size_t errlen) {
         _cleanup_(trial_freep) Trial *t = NULL;
         _cleanup_free_ char *record = path_join(s->trial_dir, "record");
         int r;
@@ -1012,7 +1229,8 @@ int trial_begin(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                 return -ENOMEM;
         if (access(record, F_OK) == 0)
                 return fail(-EBUSY, err, errlen, "a trial is pending; confirm it or roll it back first");
-        r = trial_new(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns, genid, uid, summary, &t);
+        r = trial_new(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns, genid, uid, summary,
+                      files, n_files, &t);
         if (r < 0)
                 return fail(r, err, errlen, "preparing the trial: %s", strerror(-r));
         r = trial_dir_clean(s, NULL);
@@ -1021,6 +1239,8 @@ int trial_begin(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
         r = store_write(s, "s0.fwg", write_snapshot, t->s0, err, errlen);
         if (r >= 0)
                 r = store_write(s, "s1.fwg", write_snapshot, t->s1, err, errlen);
+        if (r >= 0)
+                r = files_write(s, t, err, errlen);
         if (r >= 0)
                 r = record_write(s, t, err, errlen);
         if (r < 0) {
@@ -1062,6 +1282,22 @@ int trial_set_target(TrialStore *s, Trial *t, const Ruleset *target, char *err, 
         ruleset_free(t->target);
         t->target = TAKE_PTR(copy);
         t->target_seq = next.target_seq;
+        return 0;
+}
+
+int trial_set_files_state(TrialStore *s, Trial *t, TrialFilesState st, char *err, size_t errlen) {
+        Trial next = *t;
+        int r;
+
+        if (t->state == TRIAL_IDLE)
+                return fail(-EPERM, err, errlen, "trial %" PRIu64 " has ended", t->id);
+        if (!trial_files_state_to_string(st))
+                return -EINVAL;
+        next.files_state = st;
+        r = record_write(s, &next, err, errlen);
+        if (r < 0)
+                return r;
+        t->files_state = st;
         return 0;
 }
 

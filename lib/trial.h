@@ -38,6 +38,41 @@ bool trial_transition_allowed(TrialState from, TrialState to);
 /* The most SSH ports a trial guards. */
 #define TRIAL_PORTS_MAX 32
 
+/* The most files a trial installs, and the largest one (fwguard run). */
+#define TRIAL_FILES_MAX 64
+#define TRIAL_FILE_MAX (16 * 1024 * 1024)
+
+/* A file that a trial installs right after its ruleset commit and restores
+ * on rollback (fwguard run). Both contents are kept in the trial directory,
+ * so that recovery can put either back. */
+typedef struct TrialFile {
+        char *path;                     /* absolute and normalised */
+        bool old_exists;                /* false: it did not exist (a rollback deletes it) */
+        unsigned old_mode;              /* permission bits (07777), when it existed */
+        char *old_data;
+        size_t old_len;
+        bool new_exists;                /* false: the trial deletes it */
+        unsigned new_mode;
+        char *new_data;
+        size_t new_len;
+} TrialFile;
+
+void trial_files_free(TrialFile *f, size_t n);
+
+/* Where the trial's files are. The record says it after each whole step:
+ * while a step runs, some files may already hold the other content, which
+ * is why recovery installs or restores all of them again (each write is
+ * idempotent) instead of trusting this. */
+typedef enum TrialFilesState {
+        TRIAL_FILES_PENDING,            /* not installed yet */
+        TRIAL_FILES_INSTALLED,          /* the new contents are in place */
+        TRIAL_FILES_RESTORED,           /* the old contents are back */
+        _TRIAL_FILES_STATE_MAX,
+        _TRIAL_FILES_STATE_INVALID = -EINVAL,
+} TrialFilesState;
+
+const char *trial_files_state_to_string(TrialFilesState s);
+
 typedef struct Trial {
         uint64_t id;                    /* increasing over the state directory's life */
         TrialState state;
@@ -61,6 +96,9 @@ typedef struct Trial {
         uid_t uid;                      /* who asked for the change */
         char *summary;                  /* free text for the user, any bytes but NUL */
         char *report;                   /* trial_set_report()'s text, NULL while there is none */
+        TrialFile *files;               /* installed with the commit; contents only with the snapshots */
+        size_t n_files;
+        TrialFilesState files_state;
 } Trial;
 
 Trial *trial_free(Trial *t);
@@ -114,6 +152,20 @@ int trial_begin(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                 const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                 uint32_t genid, uid_t uid, const char *summary, Trial **ret,
                 char *err, size_t errlen);
+
+/* trial_begin() with files that the trial installs (copied): the record
+ * names them, and their old and new contents are durable with it. -E2BIG
+ * for more than TRIAL_FILES_MAX, or a content above TRIAL_FILE_MAX. */
+int trial_begin_files(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
+                      const TableRef *touched, size_t n_touched,
+                      const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns,
+                      uint32_t genid, uid_t uid, const char *summary,
+                      const TrialFile *files, size_t n_files, Trial **ret,
+                      char *err, size_t errlen);
+
+/* Record where the trial's files are, durably. Allowed in every state but
+ * IDLE (-EPERM). */
+int trial_set_files_state(TrialStore *s, Trial *t, TrialFilesState st, char *err, size_t errlen);
 
 /* Save @target as the rollback target, durably, before the trial enters (or
  * retries) ROLLING_BACK. Allowed in COMMITTED, ARMED and ROLLING_BACK. */

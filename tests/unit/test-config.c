@@ -81,6 +81,10 @@ static void check_defaults(const Config *c) {
               c->trial_timeout_min_sec, c->trial_timeout_max_sec);
         CHECK(c->history_max == 20, "history %u", c->history_max);
         CHECK(streq_ptr(c->state_dir, "/var/lib/fwguard"), "state_dir %s", c->state_dir);
+        CHECK(c->run_overlay_dirs.n == 2 && streq(c->run_overlay_dirs.items[0], "/etc/ufw") &&
+              streq(c->run_overlay_dirs.items[1], "/etc/iptables"), "default overlay_dirs");
+        CHECK(c->run_private_files.n == 2 && streq(c->run_private_files.items[0], "/etc/default/ufw") &&
+              streq(c->run_private_files.items[1], "/etc/nftables.conf"), "default private_files");
 }
 
 static void test_defaults(void) {
@@ -121,8 +125,16 @@ static void test_keys(void) {
                     "timeout_min_sec = 30\n"
                     "timeout_max_sec = 900\n"
                     "history = 50\n"
+                    "[run]\n"
+                    "overlay_dirs = /etc//ufw/, /./etc/x\n"
+                    "overlay_dirs = /opt/fw\n"
+                    "private_files =\n"
                     "[daemon]\n"
                     "state_dir = /srv/fw guard/state\n");
+        CHECK(c->run_overlay_dirs.n == 3 && streq(c->run_overlay_dirs.items[0], "/etc/ufw") &&
+              streq(c->run_overlay_dirs.items[1], "/etc/x") && streq(c->run_overlay_dirs.items[2], "/opt/fw"),
+              "overlay_dirs normalized, repeated key appends");
+        CHECK(c->run_private_files.n == 0, "empty private_files: %zu", c->run_private_files.n);
         CHECK(c->ssh_ports.n == 2 && c->ssh_ports.items[0] == 22 && c->ssh_ports.items[1] == 2222,
               "ssh_ports");
         CHECK(c->sources.n == 3, "sources: %zu", c->sources.n);
@@ -221,6 +233,10 @@ static void test_bad_values(void) {
                 { "[daemon]\nstate_dir = ./state\n",     "\"./state\" is not an absolute path" },
                 { "[daemon]\nstate_dir =\n",             "\"\" is not an absolute path" },
                 { "[daemon]\nstate_dir = /var/\x01lib\n", "contains a control character" },
+                { "[run]\noverlay_dirs = etc/ufw\n",    "\"etc/ufw\" is not an absolute path" },
+                { "[run]\noverlay_dirs = /etc/../root\n", "contains \"..\"" },
+                { "[run]\nprivate_files = //\n",       "\"/\" cannot be listed" },
+                { "[run]\nprivate_files = /a/\x01b\n", "contains a control character" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

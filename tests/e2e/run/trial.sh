@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `fwguard run` end to end with fwguardd's Run: the command's ruleset and the
+# allow-listed files it wrote become one trial, and the rollback at the
+# deadline restores both exactly. The allow-list is a directory of the test
+# (never /etc): the daemon installs the captured files for real.
+. "$SRCDIR/tests/lib/common.sh"
+. "$SRCDIR/tests/lib/daemon.sh"
+need_root
+
+daemon_netns
+FW=$TMP/fw
+mkdir -p "$FW/sub"
+echo old > "$FW/keep"
+echo gone > "$FW/sub/del"
+chmod 0640 "$FW/keep"
+daemon_config "[run]" "overlay_dirs = $FW" "private_files ="
+daemon_start_ns
+
+N nft -f - <<'NFT'
+table inet base {
+        chain input {
+                type filter hook input priority 0; policy accept;
+                ct state established,related accept
+        }
+}
+NFT
+ruleset_state N > "$TMP/live.before"
+snap_files() { find "$FW" -printf '%P %m %s\n' | sort; find "$FW" -type f -print0 | sort -z | xargs -0 sha256sum; }
+snap_files > "$TMP/files.before"
+
+rc=0
+N "$FWGUARD" run --config "$FWGD_CONF" --json --timeout 2 -- sh -c \
+        "nft add table inet run_t && nft add chain inet run_t c; echo new > $FW/keep; chmod 0600 $FW/keep;
+         echo x > $FW/sub/created; rm $FW/sub/del; echo 'ran ok'" < /dev/null > "$TMP/out.json" 2> "$TMP/out.err" || rc=$?
+[ $rc = 0 ] || { cat "$TMP/out.json" "$TMP/out.err"; cat "$FWGD_LOG"; fail "fwguard run exited $rc"; }
+grep -q "ran ok" "$TMP/out.err" || fail "the command's output did not come back (stderr with --json)"
+python3 - "$TMP/out.json" <<'PY' || { cat "$TMP/out.json"; fail "--json answer"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["tool_exit_code"] == 0 and d["trial"] > 0, d
+PY
+
+# During the trial: the command's result is live, files included.
+N nft list table inet run_t > /dev/null || fail "the command's table is not live during the trial"
+[ "$(cat "$FW/keep")" = new ] || fail "keep was not installed"
+[ "$(stat -c %a "$FW/keep")" = 600 ] || fail "keep's mode is $(stat -c %a "$FW/keep"), want 600"
+[ -f "$FW/sub/created" ] || fail "created was not installed"
+[ ! -e "$FW/sub/del" ] || fail "del was not deleted"
+
+# No confirmation: both go back exactly.
+wait_idle 20
+ruleset_state N > "$TMP/live.after"
+# The genid moved (two commits); everything else is as before.
+same <(grep -v '^genid' "$TMP/live.before") <(grep -v '^genid' "$TMP/live.after") "the ruleset did not return"
+snap_files > "$TMP/files.after"
+same "$TMP/files.before" "$TMP/files.after" "the files did not return exactly"
+note "run/trial: ok"
