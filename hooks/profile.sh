@@ -3,7 +3,10 @@
 # keeps sshd from running /etc/ssh/sshrc, confirm a pending trial from
 # their login shell. SSH_CONNECTION only says that this may be an SSH login
 # worth asking about; fwguardd proves it (or not) from the kernel's view.
-# After sshrc already confirmed, nothing is pending and this is silent.
+# sshd runs /etc/ssh/sshrc unless the user has ~/.ssh/rc: when sshrc ran
+# the hook already, running it again would repeat a refusal.
 if [ -n "${SSH_CONNECTION:-}" ] && [ -r @LIBEXECDIR@/login-hook ]; then
-        /bin/sh @LIBEXECDIR@/login-hook >&2
+        if [ -e "${HOME:-/nonexistent}/.ssh/rc" ] || ! grep -qs '@LIBEXECDIR@/login-hook' /etc/ssh/sshrc; then
+                /bin/sh @LIBEXECDIR@/login-hook >&2
+        fi
 fi

@@ -15,6 +15,15 @@
 #   srv_listen PORT     a TCP listener on PORT in the server namespace
 #   reach PORT          can the client open TCP PORT on the server? (1.5 s)
 #   sshenv_down         kill everything, delete the namespaces
+#
+# SSHENV_MOUNTNS=1: sshd runs in a mount namespace of its own, with a
+# private copy of /etc (in its private /run) on which each "SRC=DST" of
+# $SSHENV_BINDS (space-separated) is bind-mounted, so that its logins see
+# test files as /etc/ssh/sshrc, /etc/passwd... while the host's stay
+# untouched. The copy keeps the binds when the host replaces a file of its
+# /etc by a rename (useradd does, for /etc/passwd). DST must exist, except
+# under /etc or /run, where it is made. Without it, sshd sees the host's
+# files, as before.
 
 SSHENV_P=${SSHENV_P:-fwg$$x$RANDOM}
 SSHENV_SRV=${SSHENV_P}s
@@ -71,7 +80,25 @@ StrictModes no
 EOC
         } > "$d/sshd_config"
         # sshd needs /run/sshd; a private tmpfs keeps the host's /run untouched.
-        srv sh -c "mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m0755 /run/sshd &&
+        local prefix=() binds=
+        if [ "${SSHENV_MOUNTNS:-}" = 1 ]; then
+                prefix=(unshare -m --propagation private)
+                binds="mkdir /run/etc && cp -a /etc/. /run/etc/ && mount --bind /run/etc /etc &&"
+                for p in ${SSHENV_BINDS:-}; do
+                        binds="$binds _bind '${p%%=*}' '${p#*=}' &&"
+                done
+        fi
+        srv "${prefix[@]}" sh -c '
+_bind() {
+        if [ ! -e "$2" ]; then
+                case $2 in
+                /run/*|/etc/*) if [ -d "$1" ]; then mkdir -p "$2"; else mkdir -p "${2%/*}" && : > "$2"; fi ;;
+                *) echo "sshenv: bind target $2 does not exist" >&2; return 1 ;;
+                esac
+        fi
+        mount --bind "$1" "$2"
+}
+'"mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m0755 /run/sshd && $binds
                 exec /usr/sbin/sshd -D -e -f $d/sshd_config" > "$d/sshd.log" 2>&1 &
         for _ in $(seq 50); do [ -s "$d/sshd.pid" ] && break; sleep 0.1; done
         [ -s "$d/sshd.pid" ] || { cat "$d/sshd.log" >&2; return 1; }
