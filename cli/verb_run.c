@@ -3,8 +3,8 @@
  *
  * The command runs here, in the sandbox of lib/sandbox.h (sandbox_run()),
  * with our own credentials (root), against a copy of the live ruleset; the
- * daemon never runs it. What it left (the ruleset S1 and the allow-listed
- * files it changed) goes to fwguardd's Run method (lib/runfiles.h) with the
+ * daemon never runs it. What it left (the ruleset S1, the allow-listed
+ * files and the network sysctls of lib/netsysctl.h it changed) goes to fwguardd's Run method (lib/runfiles.h) with the
  * seed it started from, and becomes one trial like `apply`. A command that
  * fails, or that changes nothing, leaves no trial.
  */
@@ -118,6 +118,12 @@ static int call_run(const RunArgs *a, const char *what, const Ruleset *s0, const
         if (r >= 0)
                 r = sd_bus_message_close_container(call);
         if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', RUN_SYSCTL_SIGNATURE);
+        for (size_t i = 0; r >= 0 && i < res->n_sysctls; i++)
+                r = sd_bus_message_append(call, RUN_SYSCTL_SIGNATURE, res->sysctls[i].name, res->sysctls[i].value);
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r >= 0)
                 r = sd_bus_message_append(call, "tt", a->timeout, a->flags);
         if (r < 0)
                 return cli_error("run: %s", strerror(-r));
@@ -181,12 +187,13 @@ static int run_command(char **cmd, const RunArgs *a) {
                 sandbox_run_result_done(&res);
                 return cli_error("run: cannot compare the rulesets: %s", strerror(-r));
         }
-        if (n_refs == 0 && res.n_files == 0) {
+        if (n_refs == 0 && res.n_files == 0 && res.n_sysctls == 0) {
                 sandbox_run_result_done(&res);
                 table_refs_free(refs, n_refs);
                 if (a->json)
                         return print_json(json_pack("{s:s, s:i, s:b, s:n}", "command", what, "tool_exit_code",
                                                     0, "changed", 0, "trial"));
+                /* Tests match this text; "nothing" includes the network sysctls. */
                 printf("%s changed nothing (neither the ruleset nor a file); no trial.\n", tool);
                 return EXIT_OK;
         }
@@ -199,6 +206,8 @@ static int run_command(char **cmd, const RunArgs *a) {
                                 printf("  file %s (deleted)\n", res.files[i].path);
                         else
                                 printf("  file %s (mode %04o)\n", res.files[i].path, (unsigned) res.files[i].mode);
+                for (size_t i = 0; i < res.n_sysctls; i++)
+                        printf("  sysctl %s = %s\n", res.sysctls[i].name, res.sysctls[i].value);
                 printf("Handing the change to fwguardd as a trial...\n");
                 fflush(stdout);
         }

@@ -27,6 +27,12 @@
  *     if the record does not say so;
  *   ROLLING_BACK, or rolled back by recovery: restore all before the end;
  *   an earlier boot: restore all (the trial is recorded as rolled back).
+ *
+ * Network sysctls (lib/netsysctl.h) are part of the same step, before the
+ * files (the network first), with the same rules: a sysctl is written
+ * whole and writing it again is harmless, so recovery sets all of them again
+ * too. The one difference: after a reboot they are left alone, like the
+ * ruleset, because the new boot set its own (/etc/sysctl.d, ufw's init).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,6 +46,7 @@
 #include "driver.h"
 #include "fileio.h"
 #include "macro.h"
+#include "netsysctl.h"
 #include "rollback.h"
 #include "testpoint.h"
 
@@ -61,25 +68,44 @@ static int replace_touched(Nl *nl, const Ruleset *target, const Ruleset *live, c
         return batch_replace_tables(nl, target, live, touched, n_touched, genid, err, errlen);
 }
 
-/* Put every file of @t to its new (@install) or old content, then record
- * it. Each write is whole and idempotent: a step interrupted anywhere is
- * done again from the start. */
-static int files_converge(TrialStore *s, Trial *t, bool install, char *err, size_t errlen) {
+/* Write the @i-th item of @t's file step, its network sysctls first, then
+ * its files: the new (@install) or old value or content. */
+static int step_item(const Trial *t, size_t i, bool install, char *err, size_t errlen) {
+        const TrialFile *f;
         int r;
 
-        if (t->n_files == 0)
-                return 0;
-        for (size_t i = 0; i < t->n_files; i++) {
-                const TrialFile *f = &t->files[i];
+        if (i < t->n_sysctls) {
+                const TrialSysctl *v = &t->sysctls[i];
 
-                r = install ? fileio_install(f->path, f->new_exists, f->new_mode, f->new_data, f->new_len)
-                            : fileio_install(f->path, f->old_exists, f->old_mode, f->old_data, f->old_len);
-                if (r < 0) {
-                        snprintf(err, errlen, "%s %s: %s", install ? "installing" : "restoring", f->path,
-                                 strerror(-r));
+                r = netsysctl_write(v->name, install ? v->new_value : v->old_value);
+                if (r < 0)
+                        snprintf(err, errlen, "%s /proc/sys/%s to %s: %s", install ? "setting" : "setting back",
+                                 v->name, install ? v->new_value : v->old_value, strerror(-r));
+                return r;
+        }
+        f = &t->files[i - t->n_sysctls];
+        r = install ? fileio_install(f->path, f->new_exists, f->new_mode, f->new_data, f->new_len)
+                    : fileio_install(f->path, f->old_exists, f->old_mode, f->old_data, f->old_len);
+        if (r < 0)
+                snprintf(err, errlen, "%s %s: %s", install ? "installing" : "restoring", f->path, strerror(-r));
+        return r;
+}
+
+/* The file step: put every network sysctl and file of @t to its new
+ * (@install) or old value, then record it. Each write is whole and
+ * idempotent: a step interrupted anywhere is done again from the start.
+ * @sysctls false leaves the sysctls alone (a trial of an earlier boot). */
+static int files_converge(TrialStore *s, Trial *t, bool install, bool sysctls, char *err, size_t errlen) {
+        size_t n = t->n_sysctls + t->n_files;
+        int r;
+
+        if (n == 0)
+                return 0;
+        for (size_t i = sysctls ? 0 : t->n_sysctls, done = 0; i < n; i++, done++) {
+                r = step_item(t, i, install, err, errlen);
+                if (r < 0)
                         return r;
-                }
-                if (i == 0)
+                if (done == 0)
                         testpoint(install ? "apply-files-partial" : "rollback-files-partial");
         }
         testpoint(install ? "apply-files-installed" : "rollback-files-restored");
@@ -91,20 +117,20 @@ int driver_commit(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                   size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                   uid_t uid, const char *summary, Trial **ret, char *err, size_t errlen) {
         return driver_commit_files(nl, s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports,
-                                   deadline_boottime_ns, uid, summary, NULL, 0, ret, err, errlen);
+                                   deadline_boottime_ns, uid, summary, NULL, 0, NULL, 0, ret, err, errlen);
 }
 
 int driver_commit_files(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                         const TableRef *touched, size_t n_touched, const uint16_t *ssh_ports,
                         size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                         uid_t uid, const char *summary, const TrialFile *files, size_t n_files,
-                        Trial **ret, char *err, size_t errlen) {
+                        const TrialSysctl *sysctls, size_t n_sysctls, Trial **ret, char *err, size_t errlen) {
         _cleanup_(trial_freep) Trial *t = NULL;
         char undo_err[256] = "";
         int r;
 
-        r = trial_begin_files(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns,
-                              s0->genid, uid, summary, files, n_files, &t, err, errlen);
+        r = trial_begin_run(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns,
+                            s0->genid, uid, summary, files, n_files, sysctls, n_sysctls, &t, err, errlen);
         if (r < 0)
                 return r;
         testpoint("apply-durable");
@@ -123,12 +149,12 @@ int driver_commit_files(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset 
         r = trial_transition(s, t, TRIAL_COMMITTED, err, errlen);
         if (r >= 0) {
                 testpoint("apply-committed-record");
-                r = files_converge(s, t, true, err, errlen);
+                r = files_converge(s, t, true, true, err, errlen);
                 if (r < 0) {
                         char file_err[256] = "";
 
                         /* Back to the old files, then the ruleset below. */
-                        if (files_converge(s, t, false, file_err, sizeof(file_err)) < 0)
+                        if (files_converge(s, t, false, true, file_err, sizeof(file_err)) < 0)
                                 snprintf(err + strlen(err), errlen - strlen(err),
                                          "; restoring the files failed too: %s", file_err);
                 }
@@ -215,7 +241,7 @@ static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret,
         int r;
 
         /* The network first, the files right after it. */
-        r = files_converge(s, t, false, err, errlen);
+        r = files_converge(s, t, false, true, err, errlen);
         if (r < 0)
                 return r;
         r = dump_live(nl, &after, err, errlen);
@@ -294,9 +320,10 @@ static int end_by_reboot(TrialStore *s, Trial *t, char *err, size_t errlen) {
                              "and the change did not survive it", err, errlen);
         if (r < 0)
                 return r;
-        /* The next boot loads the old files, as the history says. */
+        /* The next boot loads the old files, as the history says; this
+         * boot's sysctls are its own. */
         if (t->state != TRIAL_SNAPSHOT_DURABLE) {
-                r = files_converge(s, t, false, err, errlen);
+                r = files_converge(s, t, false, false, err, errlen);
                 if (r < 0)
                         return r;
         }
@@ -353,7 +380,7 @@ int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, Rollbac
         }
         switch (t->state) {
         case TRIAL_COMMITTED:
-                r = files_converge(s, t, true, err, errlen);
+                r = files_converge(s, t, true, true, err, errlen);
                 if (r < 0)
                         return r;
                 r = trial_transition(s, t, TRIAL_ARMED, err, errlen);
@@ -362,7 +389,7 @@ int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, Rollbac
                 _fallthrough_;
         case TRIAL_ARMED:
                 if (t->files_state != TRIAL_FILES_INSTALLED) {
-                        r = files_converge(s, t, true, err, errlen);
+                        r = files_converge(s, t, true, true, err, errlen);
                         if (r < 0)
                                 return r;
                 }
@@ -371,7 +398,7 @@ int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, Rollbac
                 return 0;
         case TRIAL_CONFIRMED:
                 if (t->files_state != TRIAL_FILES_INSTALLED) {
-                        r = files_converge(s, t, true, err, errlen);
+                        r = files_converge(s, t, true, true, err, errlen);
                         if (r < 0)
                                 return r;
                 }

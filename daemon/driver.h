@@ -38,7 +38,7 @@ int driver_commit_files(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset 
                         const TableRef *touched, size_t n_touched, const uint16_t *ssh_ports,
                         size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                         uid_t uid, const char *summary, const TrialFile *files, size_t n_files,
-                        Trial **ret, char *err, size_t errlen);
+                        const TrialSysctl *sysctls, size_t n_sysctls, Trial **ret, char *err, size_t errlen);
 
 /* What a rollback did. */
 typedef struct RollbackResult {

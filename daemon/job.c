@@ -43,6 +43,7 @@ void job_request_clear(JobRequest *req) {
         table_refs_free(req->refs, req->n_refs);
         ruleset_free(req->s1);
         trial_files_free(req->files, req->n_files);
+        free(req->sysctls);
         free(req->groups);
         *req = (JobRequest) { .fd = -1 };
 }

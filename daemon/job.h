@@ -41,6 +41,10 @@ typedef struct JobRequest {
          * have: otherwise the ruleset moved since the command ran. */
         TrialFile *files;
         size_t n_files;
+        /* Run: the network sysctls it sets (new values; the old ones are
+         * read at the commit, like the files' contents). */
+        TrialSysctl *sysctls;
+        size_t n_sysctls;
         bool run;
         uint32_t seed_genid;
         uid_t uid;

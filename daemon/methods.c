@@ -22,7 +22,9 @@
 #include "snapshot.h"
 #include "log.h"
 #include "manager.h"
+#include "netsysctl.h"
 #include "peer.h"
+#include "runfiles.h"
 #include "testpoint.h"
 
 /* A file whose commit keeps losing the race with another writer. */
@@ -472,20 +474,63 @@ static int run_read_snapshot(int fd, const char *what, Ruleset **ret, sd_bus_err
         return 0;
 }
 
-/* Run(h seed, h result, a(shu) files, t timeout_sec, t flags): the result
- * of a command that `fwguard run` ran in its sandbox on a copy of the
- * ruleset @seed, with the files it wrote, becomes one trial, as Apply's. */
+/* Run's a(ss): the network sysctls the command set, each one of
+ * lib/netsysctl.h's (any other is refused), into @ret (TRIAL_SYSCTLS_MAX of
+ * them, new values only). */
+static int run_read_sysctls(Manager *m, sd_bus_message *msg, TrialSysctl *ret, size_t *ret_n,
+                            sd_bus_error *error) {
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', RUN_SYSCTL_SIGNATURE);
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *name, *value;
+
+                r = sd_bus_message_read(msg, RUN_SYSCTL_SIGNATURE, &name, &value);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (!netsysctl_known(name))
+                        return refuse(m, error, FWGUARD_ERROR_REFUSED,
+                                      "%s is not a network sysctl that `fwguard run` may set (see fwguard(8), "
+                                      "RUN): nothing was changed", name);
+                if (!netsysctl_value_valid(value) || strlen(value) >= NETSYSCTL_VALUE_MAX)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s: bad value", name);
+                for (size_t i = 0; i < n; i++)
+                        if (streq(ret[i].name, name))
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s given twice", name);
+                if (n == TRIAL_SYSCTLS_MAX)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "too many sysctls");
+                ret[n] = (TrialSysctl) {};
+                snprintf(ret[n].name, sizeof(ret[n].name), "%s", name);
+                snprintf(ret[n].new_value, sizeof(ret[n].new_value), "%s", value);
+                n++;
+        }
+        *ret_n = n;
+        return sd_bus_message_exit_container(msg);
+}
+
+/* Run(h seed, h result, a(shu) files, a(ss) sysctls, t timeout_sec, t flags):
+ * the result of a command that `fwguard run` ran in its sandbox on a copy of
+ * the ruleset @seed, with the files and network sysctls it wrote, becomes one
+ * trial, as Apply's. */
 static int on_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(ruleset_freep) Ruleset *seed = NULL, *result = NULL;
+        _cleanup_free_ TrialSysctl *sysctls = calloc(TRIAL_SYSCTLS_MAX, sizeof(TrialSysctl));
         Manager *m = userdata;
         JobRequest req = { .fd = -1 };
         TrialFile *files = NULL;
-        size_t n_files = 0, total = 0;
+        size_t n_files = 0, n_sysctls = 0, total = 0;
         uint64_t timeout_sec, flags;
         uint32_t genid;
         char buf[256];
         int seed_fd, result_fd, r;
 
+        if (!sysctls)
+                return -ENOMEM;
         r = sd_bus_message_read(msg, "hh", &seed_fd, &result_fd);
         if (r < 0)
                 return r;
@@ -551,6 +596,8 @@ static int on_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 goto out;
         r = sd_bus_message_exit_container(msg);
         if (r >= 0)
+                r = run_read_sysctls(m, msg, sysctls, &n_sysctls, error);
+        if (r >= 0)
                 r = sd_bus_message_read(msg, "tt", &timeout_sec, &flags);
         if (r < 0)
                 goto out;
@@ -581,6 +628,8 @@ static int on_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         req.files = TAKE_PTR(files);
         req.n_files = n_files;
         n_files = 0;
+        req.sysctls = TAKE_PTR(sysctls);
+        req.n_sysctls = n_sysctls;
         req.run = true;
         req.seed_genid = seed->genid;
         req.display_name = strdup("the command's result");
@@ -773,16 +822,56 @@ static int run_files_prepare(const JobRequest *req, TrialFile **ret, size_t *ret
         return 0;
 }
 
+/* Run: the network sysctls whose new value differs from the live one, with
+ * both values (the old one read here, like the files' old contents), and
+ * one line each for the summary, added to *@lines. A key this kernel does
+ * not have is refused: *ret_refusal says so. */
+static int run_sysctls_prepare(const JobRequest *req, TrialSysctl **ret, size_t *ret_n, char **lines,
+                               char **ret_refusal) {
+        _cleanup_free_ TrialSysctl *v = calloc(req->n_sysctls ?: 1, sizeof(TrialSysctl));
+        size_t n = 0;
+        int r;
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < req->n_sysctls; i++) {
+                const TrialSysctl *in = &req->sysctls[i];
+                char *grown;
+
+                v[n] = *in;
+                r = netsysctl_read(in->name, v[n].old_value);
+                if (r < 0) {
+                        if (asprintf(ret_refusal, "/proc/sys/%s cannot be read here (%s): nothing was changed",
+                                     in->name, strerror(-r)) < 0)
+                                return -ENOMEM;
+                        return r;
+                }
+                if (streq(v[n].old_value, in->new_value))
+                        continue;
+                if (asprintf(&grown, "%ssysctl %s: %s -> %s\n", *lines ?: "", in->name, v[n].old_value,
+                             in->new_value) < 0)
+                        return -ENOMEM;
+                free(*lines);
+                *lines = grown;
+                n++;
+        }
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
 /* Refusals first, then the commit. Returns < 0 only for errors that the
  * caller answers as such. */
 static int apply_commit_files(Manager *m, Job *job, const JobResult *res, const TrialFile *files,
-                              size_t n_files, const char *file_lines);
+                              size_t n_files, const TrialSysctl *sysctls, size_t n_sysctls,
+                              const char *file_lines);
 
 static int apply_commit(Manager *m, Job *job, const JobResult *res) {
         _cleanup_free_ char *file_lines = NULL;
+        _cleanup_free_ TrialSysctl *sysctls = NULL;
         const JobRequest *req = job_request(job);
         TrialFile *files = NULL;
-        size_t n_files = 0;
+        size_t n_files = 0, n_sysctls = 0;
         int r;
 
         if (req->run) {
@@ -793,21 +882,41 @@ static int apply_commit(Manager *m, Job *job, const JobResult *res) {
                         apply_refuse(m, FWGUARD_ERROR_REFUSED, RUN_STALE);
                         return 0;
                 }
-                r = run_files_prepare(req, &files, &n_files, &file_lines, &refusal);
+                /* The sysctls' lines first: the network first, as they are set. */
+                r = run_sysctls_prepare(req, &sysctls, &n_sysctls, &file_lines, &refusal);
+                if (r >= 0) {
+                        _cleanup_free_ char *lines = NULL;
+
+                        r = run_files_prepare(req, &files, &n_files, &lines, &refusal);
+                        if (r >= 0 && lines) {
+                                char *both;
+
+                                if (asprintf(&both, "%s%s", file_lines ?: "", lines) < 0)
+                                        r = -ENOMEM;
+                                else {
+                                        free(file_lines);
+                                        file_lines = both;
+                                }
+                        }
+                }
                 if (r < 0 && refusal) {
+                        trial_files_free(files, n_files);
                         apply_refuse(m, FWGUARD_ERROR_REFUSED, refusal);
                         return 0;
                 }
-                if (r < 0)
+                if (r < 0) {
+                        trial_files_free(files, n_files);
                         return r;
+                }
         }
-        r = apply_commit_files(m, job, res, files, n_files, file_lines);
+        r = apply_commit_files(m, job, res, files, n_files, sysctls, n_sysctls, file_lines);
         trial_files_free(files, n_files);
         return r;
 }
 
 static int apply_commit_files(Manager *m, Job *job, const JobResult *res, const TrialFile *files,
-                              size_t n_files, const char *file_lines) {
+                              size_t n_files, const TrialSysctl *sysctls, size_t n_sysctls,
+                              const char *file_lines) {
         _cleanup_(trial_store_freep) TrialStore *store = NULL;
         _cleanup_(trial_freep) Trial *t = NULL;
         _cleanup_(strv_freep) char **warnings = NULL;
@@ -819,7 +928,7 @@ static int apply_commit_files(Manager *m, Job *job, const JobResult *res, const 
         uint32_t genid;
         int r;
 
-        if (res->n_touched == 0 && n_files == 0) {
+        if (res->n_touched == 0 && n_files == 0 && n_sysctls == 0) {
                 apply_reply_error(m, FWGUARD_ERROR_NO_CHANGE,
                                   "the change leaves the ruleset as it is: no trial was started");
                 return 0;
@@ -865,7 +974,8 @@ static int apply_commit_files(Manager *m, Job *job, const JobResult *res, const 
                 r = driver_commit_files(m->nl, store, res->s0, res->check->preflight->guarded, res->touched,
                                         res->n_touched, ports, n_ports,
                                         (now_usec(CLOCK_BOOTTIME) + m->apply_timeout_sec * 1000000) * 1000,
-                                        req->uid, summary, files, n_files, &t, err, sizeof(err));
+                                        req->uid, summary, files, n_files, sysctls, n_sysctls, &t, err,
+                                        sizeof(err));
         } else
                 r = -ERESTART;
         if (r == -ERESTART && req->run) {
@@ -1221,8 +1331,8 @@ const sd_bus_vtable manager_vtable[] = {
                                               "s", changes, "as", warnings),
                                 on_rollback_to, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Run",
-                                SD_BUS_ARGS("h", seed, "h", result, "a(shu)", files, "t", timeout_sec,
-                                            "t", flags),
+                                SD_BUS_ARGS("h", seed, "h", result, "a(shu)", files, "a(ss)", sysctls,
+                                            "t", timeout_sec, "t", flags),
                                 SD_BUS_RESULT("t", trial_id, "t", deadline_realtime_usec,
                                               "s", changes, "as", warnings),
                                 on_run, SD_BUS_VTABLE_UNPRIVILEGED),

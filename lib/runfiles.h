@@ -2,7 +2,7 @@
 /* runfiles.h — the files `fwguard run` captured, as the CLI hands them to fwguardd
  *
  * The bus method (org.fwguard.Manager1):
- *   Run(h seed, h result, a(shu) files, t timeout_sec, t flags)
+ *   Run(h seed, h result, a(shu) files, a(ss) sysctls, t timeout_sec, t flags)
  *       → (t trial_id, t deadline_realtime_usec, s changes, as warnings)
  * seed:   the live ruleset the command started from, with its genid (a snapshot, lib/snapshot.h);
  * result: the ruleset the command left in the sandbox (a snapshot, genid 0);
@@ -11,6 +11,9 @@
  *         fd holds the new content, a sealed memfd; mode is the permission bits
  *         (07777) of the new file. A DELETED file has mode 0 (RUN_FILE_DELETED)
  *         and an fd of /dev/null (D-Bus needs some fd).
+ * sysctls: one (name, value) per network sysctl of lib/netsysctl.h that the
+ *         command changed in the sandbox: name "net/ipv4/ip_forward", the new
+ *         value as text ("1"). The daemon refuses any other name.
  * flags:  as Apply's: RUN_FLAG_ALLOW_DELETE, RUN_FLAG_NO_PREFLIGHT.
  * The daemon must check every path again against [run] overlay_dirs and
  * private_files (run_file_allowed()).
@@ -25,9 +28,13 @@
 #include <unistd.h>
 #include <sys/types.h>
 
+#include "netsysctl.h"
+
 #define RUN_FILES_SIGNATURE "a(shu)"
 #define RUN_FILE_SIGNATURE "(shu)"
 #define RUN_FILE_DELETED 0u
+#define RUN_SYSCTLS_SIGNATURE "a(ss)"
+#define RUN_SYSCTL_SIGNATURE "(ss)"
 
 #define RUN_FLAG_ALLOW_DELETE (UINT64_C(1) << 0)
 #define RUN_FLAG_NO_PREFLIGHT (UINT64_C(1) << 1)
@@ -38,6 +45,12 @@ typedef struct RunFile {
         bool deleted;
         mode_t mode;            /* permission bits of the new file; 0 when deleted */
 } RunFile;
+
+/* A network sysctl that the command changed in the sandbox. */
+typedef struct RunSysctl {
+        char name[NETSYSCTL_NAME_MAX];
+        char value[NETSYSCTL_VALUE_MAX];       /* the new one */
+} RunSysctl;
 
 static inline void run_files_free(RunFile *files, size_t n) {
         for (size_t i = 0; i < n; i++) {

@@ -12,11 +12,13 @@
  *    └ S         unshare(mount ns) as real root: reads the originals of the
  *      │         allow-listed files, makes every mount read-only, then mounts
  *      │         the writable ones (overlays, private file copies, /proc/sys/net,
- *      │         tmpfs on /run and /tmp); writes C's uid/gid maps
+ *      │         tmpfs on /run and /tmp); reads the live network sysctls
+ *      │         (lib/netsysctl.h); writes C's uid/gid maps
  *      └ C       unshare(user, mount, net ns): the mounts are now locked
  *        │       read-only (a less privileged mount namespace cannot clear the
- *        │       flag); loads placeholders and the seed; after G: dumps S1,
- *        │       compares the files, sends everything to P
+ *        │       flag); loads placeholders, the seed and the live network
+ *        │       sysctls; after G: dumps S1, compares the files and the
+ *        │       sysctls, sends everything to P
  *        └ G     a subreaper: once H exits, kills whatever H left running
  *          └ H   setsid, the pty as controlling terminal, exec the command
  *
@@ -59,6 +61,7 @@
 #include "../sandbox/links.h"
 #include "batch.h"
 #include "macro.h"
+#include "netsysctl.h"
 #include "nl.h"
 #include "ruleset.h"
 #include "sandbox.h"
@@ -72,6 +75,7 @@ enum {
         RUN_MSG_FILE = 1,       /* fd: new content, or none when deleted (mode 0) */
         RUN_MSG_DONE,           /* fd: S1; value: the command's exit code */
         RUN_MSG_FAILED,         /* value: a negative errno; text says which step */
+        RUN_MSG_SYSCTL,         /* text: "NAME=VALUE", a network sysctl the command changed */
 };
 
 typedef struct RunMsg {
@@ -444,6 +448,66 @@ static int send_changed_files(int sock, const SandboxRunRequest *req, Origs *bef
         return 0;
 }
 
+/* ---------------------------------------------------------------- network sysctls */
+
+/* One value per netsysctl_names[i]; "" where the kernel has no such key. */
+typedef char NetValue[NETSYSCTL_VALUE_MAX];
+
+/* The values of this network namespace into @v (netsysctl_n_names of them). */
+static int net_values_read(NetValue *v, char *err, size_t errlen) {
+        for (size_t i = 0; i < netsysctl_n_names; i++) {
+                int r = netsysctl_read(netsysctl_names[i], v[i]);
+
+                if (r == -ENOENT) {
+                        v[i][0] = '\0';
+                        continue;
+                }
+                if (r < 0) {
+                        snprintf(err, errlen, "cannot read /proc/sys/%s: %s", netsysctl_names[i], strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* In C, in the sandbox's network namespace: the live values @live copied
+ * in, then what is there read back into @base, what the command starts from. */
+static int net_values_copy_in(const NetValue *live, NetValue *base, char *err, size_t errlen) {
+        for (size_t i = 0; i < netsysctl_n_names; i++) {
+                int r = live[i][0] ? netsysctl_write(netsysctl_names[i], live[i]) : 0;
+
+                if (r < 0 && r != -ENOENT) {
+                        snprintf(err, errlen, "cannot copy /proc/sys/%s (%s) into the sandbox: %s", netsysctl_names[i],
+                                 live[i], strerror(-r));
+                        return r;
+                }
+        }
+        return net_values_read(base, err, errlen);
+}
+
+/* In C, after the command: every sysctl that differs from @base. */
+static int send_changed_sysctls(int sock, const NetValue *base, RunMsg *m) {
+        _cleanup_free_ NetValue *now = calloc(netsysctl_n_names, sizeof(NetValue));
+        char err[256] = "";
+        int r;
+
+        if (!now)
+                return child_failed(sock, -ENOMEM, "out of memory");
+        r = net_values_read(now, err, sizeof(err));
+        if (r < 0)
+                return child_failed(sock, r, "cannot read back the network sysctls: %s", err);
+        for (size_t i = 0; i < netsysctl_n_names; i++) {
+                if (!now[i][0] || streq(now[i], base[i]))
+                        continue;
+                *m = (RunMsg) { .type = RUN_MSG_SYSCTL };
+                snprintf(m->text, sizeof(m->text), "%s=%s", netsysctl_names[i], now[i]);
+                r = msg_send(sock, m, -1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* ---------------------------------------------------------------- mounts (in S) */
 
 static int write_file(int dfd, const char *path, const char *text) {
@@ -750,15 +814,16 @@ static int send_s1(int sock, Nl *nl, int exit_code, RunMsg *m) {
         return msg_send(sock, m, fd);
 }
 
-static int sandbox_child(const SandboxRunRequest *req, Links *links, Origs *before, int sock, int slave,
-                         int sync_out, int sync_in) {
+static int sandbox_child(const SandboxRunRequest *req, Links *links, Origs *before, const NetValue *live,
+                         int sock, int slave, int sync_out, int sync_in) {
         _cleanup_(nl_freep) Nl *nl = NULL;
+        _cleanup_free_ NetValue *base = calloc(netsysctl_n_names, sizeof(NetValue));
         _cleanup_free_ RunMsg *m = calloc(1, sizeof(RunMsg));
         char err[512] = "", c = 0;
         int status, r;
         pid_t g;
 
-        if (!m)
+        if (!m || !base)
                 return child_failed(sock, -ENOMEM, "out of memory");
         if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) < 0)
                 return child_failed(sock, negative_errno(), "cannot create the sandbox's namespaces: %m");
@@ -784,6 +849,9 @@ static int sandbox_child(const SandboxRunRequest *req, Links *links, Origs *befo
         if (r < 0)
                 return child_failed(sock, r, "cannot load the live ruleset into the sandbox: %s",
                                     err[0] ? err : strerror(-r));
+        r = net_values_copy_in(live, base, err, sizeof(err));
+        if (r < 0)
+                return child_failed(sock, r, "%s", err);
 
         g = fork();
         if (g < 0)
@@ -801,12 +869,16 @@ static int sandbox_child(const SandboxRunRequest *req, Links *links, Origs *befo
         r = send_changed_files(sock, req, before, m);
         if (r < 0)
                 return r;
+        r = send_changed_sysctls(sock, base, m);
+        if (r < 0)
+                return r;
         return send_s1(sock, nl, WEXITSTATUS(status), m);
 }
 
 /* ---------------------------------------------------------------- S */
 
 static _Noreturn void sandbox_supervisor(const SandboxRunRequest *req, Links *links, int sock, int slave) {
+        NetValue *live = calloc(netsysctl_n_names, sizeof(NetValue));
         Origs before = {};
         char err[512] = "";
         int to_c[2], from_c[2], status, r, proc = -1;
@@ -818,6 +890,12 @@ static _Noreturn void sandbox_supervisor(const SandboxRunRequest *req, Links *li
                 _exit(child_failed(sock, negative_errno(), "cannot create the sandbox's mount namespace: %m") < 0);
         r = read_allowed(req->overlay_dirs, req->n_overlay_dirs, req->private_files, req->n_private_files,
                          &before, err, sizeof(err));
+        if (r < 0) {
+                child_failed(sock, r, "%s", err[0] ? err : strerror(-r));
+                _exit(1);
+        }
+        /* Still in the live network namespace: its sysctls, for C to copy. */
+        r = live ? net_values_read(live, err, sizeof(err)) : -ENOMEM;
         if (r < 0) {
                 child_failed(sock, r, "%s", err[0] ? err : strerror(-r));
                 _exit(1);
@@ -840,7 +918,7 @@ static _Noreturn void sandbox_supervisor(const SandboxRunRequest *req, Links *li
                 close(to_c[1]);
                 close(from_c[0]);
                 close(proc);
-                _exit(sandbox_child(req, links, &before, sock, slave, from_c[1], to_c[0]) < 0 ? 1 : 0);
+                _exit(sandbox_child(req, links, &before, live, sock, slave, from_c[1], to_c[0]) < 0 ? 1 : 0);
         }
         close(to_c[0]);
         close(from_c[1]);
@@ -873,6 +951,7 @@ static _Noreturn void sandbox_supervisor(const SandboxRunRequest *req, Links *li
 void sandbox_run_result_done(SandboxRunResult *res) {
         ruleset_freep(&res->s1);
         run_files_free(res->files, res->n_files);
+        free(res->sysctls);
         *res = (SandboxRunResult) {};
 }
 
@@ -920,6 +999,26 @@ static int add_file(SandboxRunResult *res, const RunMsg *m, int *fd, const Sandb
                 return fail(ret_errors, -ENOMEM, "out of memory");
         files[res->n_files].fd = TAKE_FD(*fd);
         res->n_files++;
+        return 0;
+}
+
+static int add_sysctl(SandboxRunResult *res, const RunMsg *m, char **ret_errors) {
+        const char *eq = strchr(m->text, '=');
+        RunSysctl *s;
+
+        if (!eq || (size_t) (eq - m->text) >= NETSYSCTL_NAME_MAX || strlen(eq + 1) >= NETSYSCTL_VALUE_MAX)
+                return fail(ret_errors, -EPROTO, "the sandbox sent a malformed sysctl record");
+        s = reallocarray(res->sysctls, res->n_sysctls + 1, sizeof(RunSysctl));
+        if (!s)
+                return fail(ret_errors, -ENOMEM, "out of memory");
+        res->sysctls = s;
+        s = &s[res->n_sysctls];
+        *s = (RunSysctl) {};
+        memcpy(s->name, m->text, (size_t) (eq - m->text));
+        strcpy(s->value, eq + 1);
+        if (!netsysctl_known(s->name) || !netsysctl_value_valid(s->value))
+                return fail(ret_errors, -EPROTO, "the sandbox sent a sysctl outside the list: %s", m->text);
+        res->n_sysctls++;
         return 0;
 }
 
@@ -1012,6 +1111,11 @@ static int relay(const SandboxRunRequest *req, int master, int sock, SandboxRunR
                         switch (m->type) {
                         case RUN_MSG_FILE:
                                 r = add_file(res, m, &fd, req, ret_errors);
+                                if (r < 0)
+                                        return r;
+                                break;
+                        case RUN_MSG_SYSCTL:
+                                r = add_sysctl(res, m, ret_errors);
                                 if (r < 0)
                                         return r;
                                 break;

@@ -103,6 +103,8 @@ typedef struct SandboxRunResult {
         Ruleset *s1;                    /* the ruleset it left (owned flags as in the seed, genid 0) */
         RunFile *files;                 /* the allow-listed files it created, changed or deleted */
         size_t n_files;
+        RunSysctl *sysctls;             /* the network sysctls of lib/netsysctl.h it changed */
+        size_t n_sysctls;
 } SandboxRunResult;
 
 void sandbox_run_result_done(SandboxRunResult *res);
@@ -119,7 +121,10 @@ void sandbox_run_result_done(SandboxRunResult *res);
  * below /run cannot be allow-listed), and a /dev of null, zero, full, random, urandom,
  * tty, ptmx, pts and shm. The command's stdin, stdout and stderr are a pty,
  * relayed from @req->in_fd and to @req->out_fd until it exits; whatever it
- * left running is killed then. The host's pid namespace stays (ufw looks
+ * left running is killed then. The network sysctls of lib/netsysctl.h are
+ * copied from the caller's network namespace into the sandbox's before the
+ * command runs (a new namespace starts from other defaults), and read back
+ * after it: those that differ then are in @ret->sysctls. The host's pid namespace stays (ufw looks
  * for sshd among its ancestors to decide whether to ask before enabling).
  *
  * Returns 0 with @ret filled whatever the command's exit code (even when it

@@ -32,6 +32,7 @@
  *   trial/report         free text for the user (optional, see trial_set_report())
  *   trial/file-I.old     the old content of the record's I-th file (0-based),
  *   trial/file-I.new     and its new one; absent where the file is absent then
+ * (A trial's network sysctls, old and new values, are lines of the record.)
  *   history/ID/          a finished trial: the whole trial/ directory, renamed
  *
  * Every file is replaced with fileio_write_atomic(), and the record is
@@ -340,7 +341,11 @@ static int record_format(const Trial *t, char **ret) {
                 put_escaped(f, tf->path);
                 fputc('\n', f);
         }
-        if (t->n_files > 0)
+        /* Values are integers and names come from a fixed list: no escaping. */
+        for (size_t i = 0; i < t->n_sysctls; i++)
+                fprintf(f, "sysctl=%s %s %s\n", t->sysctls[i].name, t->sysctls[i].old_value,
+                        t->sysctls[i].new_value);
+        if (t->n_files > 0 || t->n_sysctls > 0)
                 fprintf(f, "files=%s\n", trial_files_state_to_string(t->files_state) ?: "pending");
         if (fflush(f) != 0) {
                 fclose(f);
@@ -439,6 +444,7 @@ typedef enum RecordKey {
         KEY_TOUCHED,            /* repeats; it and the keys after it are optional */
         KEY_FILE,               /* repeats */
         KEY_FILES_STATE,
+        KEY_SYSCTL,             /* repeats */
         _KEY_MAX,
 } RecordKey;
 
@@ -459,6 +465,7 @@ static const char *const key_names[_KEY_MAX] = {
         [KEY_TOUCHED] = "touched",
         [KEY_FILE] = "file",
         [KEY_FILES_STATE] = "files",
+        [KEY_SYSCTL] = "sysctl",
 };
 
 /* "0644" or "-" (absent), as record_format() writes them. */
@@ -500,6 +507,24 @@ static int file_add(Trial *t, const char *value) {
         t->files = files;
         f.path = TAKE_PTR(path);
         files[t->n_files++] = f;
+        return 0;
+}
+
+/* "NAME OLD NEW" */
+static int sysctl_add(Trial *t, const char *value) {
+        TrialSysctl v = {}, *grown;
+
+        if (t->n_sysctls >= TRIAL_SYSCTLS_MAX ||
+            sscanf(value, "%63s %23s %23s", v.name, v.old_value, v.new_value) != 3 ||
+            !netsysctl_known(v.name) || !netsysctl_value_valid(v.old_value) ||
+            !netsysctl_value_valid(v.new_value) ||
+            strlen(v.name) + strlen(v.old_value) + strlen(v.new_value) + 2 != strlen(value))
+                return -EBADMSG;
+        grown = reallocarray(t->sysctls, t->n_sysctls + 1, sizeof(TrialSysctl));
+        if (!grown)
+                return -ENOMEM;
+        t->sysctls = grown;
+        grown[t->n_sysctls++] = v;
         return 0;
 }
 
@@ -593,6 +618,8 @@ static int record_field(Trial *t, RecordKey key, const char *value) {
                 return touched_add(t, value);
         case KEY_FILE:
                 return file_add(t, value);
+        case KEY_SYSCTL:
+                return sysctl_add(t, value);
         case KEY_FILES_STATE:
                 for (int i = 0; i < _TRIAL_FILES_STATE_MAX; i++)
                         if (streq(files_state_names[i], value)) {
@@ -646,7 +673,7 @@ static int record_parse(char *buf, size_t len, Trial *t, char *err, size_t errle
                 }
                 if (key < 0)
                         return fail(-EBADMSG, err, errlen, "record line %u: unknown or no key", lineno);
-                if (key != KEY_TOUCHED && key != KEY_FILE && (seen & (1U << key)))
+                if (key != KEY_TOUCHED && key != KEY_FILE && key != KEY_SYSCTL && (seen & (1U << key)))
                         return fail(-EBADMSG, err, errlen, "record line %u: %s given twice", lineno, line);
                 seen |= 1U << key;
                 r = record_field(t, (RecordKey) key, eq + 1);
@@ -660,8 +687,8 @@ static int record_parse(char *buf, size_t len, Trial *t, char *err, size_t errle
                         return fail(-EBADMSG, err, errlen, "record has no %s", key_names[k]);
         if (t->state == TRIAL_ROLLING_BACK && t->target_seq == 0)
                 return fail(-EBADMSG, err, errlen, "record is rolling back without a target");
-        if (t->n_files > 0 && !(seen & (1U << KEY_FILES_STATE)))
-                return fail(-EBADMSG, err, errlen, "record names files but not their state");
+        if ((t->n_files > 0 || t->n_sysctls > 0) && !(seen & (1U << KEY_FILES_STATE)))
+                return fail(-EBADMSG, err, errlen, "record names files or sysctls but not their state");
         return 0;
 }
 
@@ -755,6 +782,7 @@ Trial *trial_free(Trial *t) {
         free(t->summary);
         free(t->report);
         trial_files_free(t->files, t->n_files);
+        free(t->sysctls);
         free(t);
         return NULL;
 }
@@ -1117,9 +1145,25 @@ static int files_copy(Trial *t, const TrialFile *files, size_t n) {
         return 0;
 }
 
+static int sysctls_copy(Trial *t, const TrialSysctl *sysctls, size_t n) {
+        if (n > TRIAL_SYSCTLS_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < n; i++)
+                if (!netsysctl_known(sysctls[i].name) || !netsysctl_value_valid(sysctls[i].old_value) ||
+                    !netsysctl_value_valid(sysctls[i].new_value))
+                        return -EINVAL;
+        t->sysctls = calloc(n ?: 1, sizeof(TrialSysctl));
+        if (!t->sysctls)
+                return -ENOMEM;
+        memcpy_safe(t->sysctls, sysctls, n * sizeof(TrialSysctl));
+        t->n_sysctls = n;
+        return 0;
+}
+
 static int trial_new(TrialStore *s, const Ruleset *s0, const Ruleset *s1, const TableRef *touched,
                      size_t n_touched, const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns, uint32_t genid, uid_t uid,
-                     const char *summary, const TrialFile *files, size_t n_files, Trial **ret) {
+                     const char *summary, const TrialFile *files, size_t n_files,
+                     const TrialSysctl *sysctls, size_t n_sysctls, Trial **ret) {
         _cleanup_(trial_freep) Trial *t = calloc(1, sizeof(Trial));
         _cleanup_free_ uint64_t *ids = NULL;
         uint64_t boot_now = now_nsec(CLOCK_BOOTTIME), real_now = now_nsec(CLOCK_REALTIME);
@@ -1161,6 +1205,9 @@ static int trial_new(TrialStore *s, const Ruleset *s0, const Ruleset *s1, const 
         if (r < 0)
                 return r;
         r = files_copy(t, files, n_files);
+        if (r < 0)
+                return r;
+        r = sysctls_copy(t, sysctls, n_sysctls);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(t);
@@ -1221,6 +1268,16 @@ int trial_begin_files(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                       uint32_t genid, uid_t uid, const char *summary,
                       const TrialFile *files, size_t n_files, Trial **ret,
                       char *err, size_t errlen) {
+        return trial_begin_run(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns,
+                               genid, uid, summary, files, n_files, NULL, 0, ret, err, errlen);
+}
+
+int trial_begin_run(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
+                    const TableRef *touched, size_t n_touched,
+                    const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns,
+                    uint32_t genid, uid_t uid, const char *summary,
+                    const TrialFile *files, size_t n_files, const TrialSysctl *sysctls, size_t n_sysctls,
+                    Trial **ret, char *err, size_t errlen) {
         _cleanup_(trial_freep) Trial *t = NULL;
         _cleanup_free_ char *record = path_join(s->trial_dir, "record");
         int r;
@@ -1230,7 +1287,7 @@ int trial_begin_files(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
         if (access(record, F_OK) == 0)
                 return fail(-EBUSY, err, errlen, "a trial is pending; confirm it or roll it back first");
         r = trial_new(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns, genid, uid, summary,
-                      files, n_files, &t);
+                      files, n_files, sysctls, n_sysctls, &t);
         if (r < 0)
                 return fail(r, err, errlen, "preparing the trial: %s", strerror(-r));
         r = trial_dir_clean(s, NULL);

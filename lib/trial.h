@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "batch.h"
+#include "netsysctl.h"
 #include "ruleset.h"
 
 typedef enum TrialState {
@@ -59,7 +60,20 @@ typedef struct TrialFile {
 
 void trial_files_free(TrialFile *f, size_t n);
 
-/* Where the trial's files are. The record says it after each whole step:
+/* The most network sysctls a trial sets (fwguard run): lib/netsysctl.h's. */
+#define TRIAL_SYSCTLS_MAX 32
+
+/* A network sysctl (one of lib/netsysctl.h) that a trial sets with its
+ * files, right after the commit, and sets back on rollback. Both values are
+ * in the record itself. */
+typedef struct TrialSysctl {
+        char name[NETSYSCTL_NAME_MAX];         /* "net/ipv4/ip_forward" */
+        char old_value[NETSYSCTL_VALUE_MAX];   /* live when the trial began */
+        char new_value[NETSYSCTL_VALUE_MAX];
+} TrialSysctl;
+
+/* Where the trial's files (and its network sysctls: one step with the
+ * files) are. The record says it after each whole step:
  * while a step runs, some files may already hold the other content, which
  * is why recovery installs or restores all of them again (each write is
  * idempotent) instead of trusting this. */
@@ -98,7 +112,9 @@ typedef struct Trial {
         char *report;                   /* trial_set_report()'s text, NULL while there is none */
         TrialFile *files;               /* installed with the commit; contents only with the snapshots */
         size_t n_files;
-        TrialFilesState files_state;
+        TrialSysctl *sysctls;           /* set with the files, in the same step */
+        size_t n_sysctls;
+        TrialFilesState files_state;    /* of the files and the sysctls together */
 } Trial;
 
 Trial *trial_free(Trial *t);
@@ -162,6 +178,16 @@ int trial_begin_files(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                       uint32_t genid, uid_t uid, const char *summary,
                       const TrialFile *files, size_t n_files, Trial **ret,
                       char *err, size_t errlen);
+
+/* trial_begin_files() with network sysctls too (copied; names from
+ * lib/netsysctl.h, else -EINVAL; at most TRIAL_SYSCTLS_MAX, else -E2BIG):
+ * the record holds their old and new values. */
+int trial_begin_run(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
+                    const TableRef *touched, size_t n_touched,
+                    const uint16_t *ssh_ports, size_t n_ssh_ports, uint64_t deadline_boottime_ns,
+                    uint32_t genid, uid_t uid, const char *summary,
+                    const TrialFile *files, size_t n_files, const TrialSysctl *sysctls, size_t n_sysctls,
+                    Trial **ret, char *err, size_t errlen);
 
 /* Record where the trial's files are, durably. Allowed in every state but
  * IDLE (-EPERM). */

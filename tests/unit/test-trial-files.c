@@ -8,6 +8,10 @@
  *   - a content file that the record names but is missing: -EBADMSG; one
  *     that it does not name is a leftover and goes;
  *   - a record without files is the record it always was (no files= key);
+ *   - network sysctls (trial_begin_run()): old and new values come back
+ *     from the record (sysctl= lines, with files= for their state, also
+ *     without files); a name outside lib/netsysctl.h's list or a value
+ *     that is no integer is refused, and nothing is written;
  *   - fileio_install() writes content and mode, keeps nothing else
  *     (no temporary file, and it removes those of an interrupted earlier
  *     call), deletes; fileio_read_nofollow() and fileio_install() refuse a
@@ -129,6 +133,44 @@ static void test_record(Ruleset *s0, Ruleset *s1, uint64_t deadline) {
         trial_store_free(s);
 }
 
+static void test_sysctls(Ruleset *s0, Ruleset *s1, uint64_t deadline) {
+        _cleanup_free_ char *dir = path_in(base, "state-sysctl"), *record = path_in(dir, "trial/record"), *rec = NULL;
+        const TrialSysctl v[] = {
+                { "net/ipv4/ip_forward", "0", "1" },
+                { "net/ipv4/tcp_fin_timeout", "60", "-5" },
+        };
+        TrialSysctl bad[] = { { "net/ipv4/tcp_syncookies", "1", "0" } };
+        TrialStore *s = NULL;
+        Trial *t = NULL, *back = NULL;
+        size_t len;
+
+        CHECK(trial_store_open(dir, 3, 0, &s) == 0, "open");
+        CHECK(trial_begin_run(s, s0, s1, NULL, 0, NULL, 0, deadline, 7, 0, "run", NULL, 0, bad, 1, &t, err,
+                              sizeof(err)) == -EINVAL && !t, "a sysctl outside the list was accepted");
+        snprintf(bad[0].name, sizeof(bad[0].name), "net/ipv4/ip_forward");
+        snprintf(bad[0].new_value, sizeof(bad[0].new_value), "1 2");
+        CHECK(trial_begin_run(s, s0, s1, NULL, 0, NULL, 0, deadline, 7, 0, "run", NULL, 0, bad, 1, &t, err,
+                              sizeof(err)) == -EINVAL && !t, "a value that is no integer was accepted");
+        CHECK(access(record, F_OK) < 0, "a refused trial left a record");
+        CHECK(trial_begin_run(s, s0, s1, NULL, 0, NULL, 0, deadline, 7, 0, "run", NULL, 0, v, 2, &t, err,
+                              sizeof(err)) == 0, "begin: %s", err);
+        rec = slurp(record, &len);
+        CHECK(strstr(rec, "\nsysctl=net/ipv4/ip_forward 0 1\n") &&
+              strstr(rec, "\nsysctl=net/ipv4/tcp_fin_timeout 60 -5\n") && strstr(rec, "\nfiles=pending\n"),
+              "record:\n%s", rec);
+        CHECK(trial_set_files_state(s, t, TRIAL_FILES_RESTORED, err, sizeof(err)) == 0, "state: %s", err);
+        trial_store_free(s);
+        CHECK(trial_store_open(dir, 3, 0, &s) == 0, "reopen");
+        CHECK(trial_load(s, &back, err, sizeof(err)) == 0 && back, "load: %s", err);
+        CHECK(back->n_sysctls == 2 && back->n_files == 0 && back->files_state == TRIAL_FILES_RESTORED, "sysctls back");
+        for (size_t i = 0; i < 2; i++)
+                CHECK(streq(back->sysctls[i].name, v[i].name) && streq(back->sysctls[i].old_value, v[i].old_value) &&
+                      streq(back->sysctls[i].new_value, v[i].new_value), "sysctl %zu", i);
+        trial_free(back);
+        trial_free(t);
+        trial_store_free(s);
+}
+
 static void test_fileio(void) {
         _cleanup_free_ char *dir = path_in(base, "etc"), *f = path_in(dir, "f"), *target = path_in(base, "target"),
                 *link = path_in(dir, "link"), *ldir = path_in(dir, "ldir"), *via = path_in(ldir, "target"),
@@ -177,6 +219,7 @@ int main(void) {
         s0 = model("table filter\nchain input hook policy drop\nrule input tcp 22 accept\n");
         s1 = model("table filter\nchain input hook policy drop\nrule input tcp 22 accept\nrule input tcp 443 accept\n");
         test_record(s0, s1, (uint64_t) ts.tv_sec * 1000000000ULL + 120ULL * 1000000000ULL);
+        test_sysctls(s0, s1, (uint64_t) ts.tv_sec * 1000000000ULL + 120ULL * 1000000000ULL);
         test_fileio();
         (void) model_table;
         ruleset_free(s0);

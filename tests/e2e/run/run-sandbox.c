@@ -9,6 +9,7 @@
  *   exit        the command's exit code
  *   files       one line per captured file: "PATH MODE" (octal), "PATH deleted"
  *   content/PATH  the captured content of each file that was not deleted
+ *   sysctls     one line per captured network sysctl: "NAME VALUE"
  * Without --overlay/--file, the defaults of [run] in lib/config.c.
  * Exit: 0 when the sandbox worked (whatever the command's exit code), 1 on
  * an error of the sandbox, 3 when refused (not root). */
@@ -122,6 +123,13 @@ int main(int argc, char **argv) {
                         return fprintf(stderr, "run-sandbox: cannot write %s\n", path), 1;
                 close(out);
         }
+        fclose(f);
+        snprintf(path, sizeof(path), "%s/sysctls", argv[1]);
+        f = fopen(path, "we");
+        if (!f)
+                return 1;
+        for (size_t k = 0; k < res.n_sysctls; k++)
+                fprintf(f, "%s %s\n", res.sysctls[k].name, res.sysctls[k].value);
         fclose(f);
         sandbox_run_result_done(&res);
         ruleset_free(s0);

@@ -12,6 +12,11 @@
 #     outside     a write outside the allow-list fails inside and lands nowhere
 #     prompt      `ufw enable` under an "sshd" ancestor asks; 'y' and 'n' through the pty
 #     nonroot     a non-root caller is refused (exit 3) and nothing runs
+#     sysctl      network sysctls: the live namespace's values are copied into
+#                 the sandbox, those that `ufw --force enable` (its
+#                 sysctl.conf) or `sysctl -w` change come back, only keys of
+#                 lib/netsysctl.h's list, and the live namespace's (and the
+#                 host's) values stay as they were
 #
 # Safety: the whole test runs in a network namespace it makes, inside a
 # private mount namespace whose /etc/ufw, /etc/default/ufw and /run are
@@ -37,7 +42,12 @@ host_sums() {
         find /etc/ufw /etc/default/ufw -type f -print0 | sort -z | xargs -0 sha256sum
 }
 
+SYSCTL_KEYS="net/ipv4/icmp_echo_ignore_all net/ipv4/conf/all/accept_redirects net/ipv4/icmp_echo_ignore_broadcasts
+             net/ipv4/tcp_fin_timeout net/ipv4/ip_forward net/ipv4/tcp_syncookies"
+sysctl_values() { for k in $SYSCTL_KEYS; do echo "$k $(cat "/proc/sys/$k")"; done; }
+
 if [ -z "${RUN_INNER:-}" ]; then
+        sysctl_values > "$TMP/host-sysctl.before"
         NSPID=$(netns_holder) || fail "cannot make a network namespace"
         at_exit "kill $NSPID"
         N() { nsenter -t "$NSPID" -n -- "$@"; }
@@ -50,6 +60,8 @@ if [ -z "${RUN_INNER:-}" ]; then
         N unshare -m --propagation private -- env RUN_INNER=1 bash "$0" "$@" || rc=$?
         host_sums > "$TMP/host.after"
         same "$TMP/host.before" "$TMP/host.after" "the host's files changed"
+        sysctl_values > "$TMP/host-sysctl.after"
+        same "$TMP/host-sysctl.before" "$TMP/host-sysctl.after" "the host's network sysctls changed"
         [ ! -e "$OUTSIDE/fwguard-run-test" ] || fail "the write reached the host's $OUTSIDE"
         exit $rc
 fi
@@ -202,6 +214,45 @@ prompt)
         printf 'y\n' | "$TMP/sshd" -c '"$0" "$@"; exit $?' "$FWGUARD" run -- ufw enable > "$TMP/cli.out" 2>&1 || rc=$?
         grep -q "Proceed with operation (y|n)?" "$TMP/cli.out" && grep -qF "file /etc/ufw/ufw.conf" "$TMP/cli.out" ||
                 { cat "$TMP/cli.out"; fail "fwguard run: no prompt, or no change"; }
+        check_untouched
+        ;;
+sysctl)
+        # The live (test) namespace: values that a fresh namespace does not
+        # have, and that ufw's sysctl.conf sets otherwise.
+        echo 1 > /proc/sys/net/ipv4/icmp_echo_ignore_all
+        echo 1 > /proc/sys/net/ipv4/conf/all/accept_redirects
+        echo 0 > /proc/sys/net/ipv4/icmp_echo_ignore_broadcasts
+        echo 45 > /proc/sys/net/ipv4/tcp_fin_timeout
+        echo 1 > /proc/sys/net/ipv4/tcp_syncookies
+        sysctl_values > "$TMP/sysctl.before"
+        run_sb en sh -c 'ufw --force enable && echo "fin $(cat /proc/sys/net/ipv4/tcp_fin_timeout)"'
+        grep -q "Firewall is active" "$TMP/en/out" || { cat "$TMP/en/out"; fail "ufw did not enable"; }
+        # Copied in: the sandbox saw the live value, not a new namespace's 60.
+        grep -q "^fin 45" "$TMP/en/out" || { cat "$TMP/en/out"; fail "the live sysctls were not copied in"; }
+        for kv in "net/ipv4/icmp_echo_ignore_all 0" "net/ipv4/conf/all/accept_redirects 0" \
+                  "net/ipv4/icmp_echo_ignore_broadcasts 1"; do
+                grep -qx "$kv" "$TMP/en/sysctls" || { cat "$TMP/en/sysctls"; fail "ufw's $kv not captured"; }
+        done
+        ! grep -E "tcp_fin_timeout|ip_forward|tcp_syncookies" "$TMP/en/sysctls" ||
+                fail "a sysctl that ufw did not change was captured"
+        sysctl_values > "$TMP/sysctl.after"
+        same "$TMP/sysctl.before" "$TMP/sysctl.after" "ufw in the sandbox changed the live sysctls"
+
+        run_sb sw sysctl -w net.ipv4.ip_forward=1 net.ipv4.tcp_syncookies=0
+        grep -qx "net/ipv4/ip_forward 1" "$TMP/sw/sysctls" || { cat "$TMP/sw/sysctls"; fail "ip_forward not captured"; }
+        ! grep -q tcp_syncookies "$TMP/sw/sysctls" || fail "a sysctl outside the list was captured"
+        sysctl_values > "$TMP/sysctl.after"
+        same "$TMP/sysctl.before" "$TMP/sysctl.after" "sysctl -w in the sandbox changed the live sysctls"
+
+        # The CLI: what it hands over (no daemon here), nothing live.
+        rc=0
+        "$FWGUARD" run -- sysctl -w net.ipv4.ip_forward=1 < /dev/null > "$TMP/cli.out" 2>&1 || rc=$?
+        [ $rc = 1 ] || { cat "$TMP/cli.out"; fail "fwguard run exited $rc, want 1 (no daemon)"; }
+        for l in "sysctl net/ipv4/ip_forward = 1" "fwguardd is not running"; do
+                grep -qF "$l" "$TMP/cli.out" || { cat "$TMP/cli.out"; fail "fwguard run did not say '$l'"; }
+        done
+        sysctl_values > "$TMP/sysctl.after"
+        same "$TMP/sysctl.before" "$TMP/sysctl.after" "fwguard run changed the live sysctls"
         check_untouched
         ;;
 nonroot)

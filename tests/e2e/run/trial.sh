@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `fwguard run` end to end with fwguardd's Run: the command's ruleset and the
-# allow-listed files it wrote become one trial, and the rollback at the
-# deadline restores both exactly. The allow-list is a directory of the test
+# allow-listed files and the network sysctl it wrote become one trial, and the
+# rollback at the deadline restores all of them exactly. The sysctl is the
+# daemon's namespace's (the test's); the host's is checked unchanged. The allow-list is a directory of the test
 # (never /etc): the daemon installs the captured files for real.
 . "$SRCDIR/tests/lib/common.sh"
 . "$SRCDIR/tests/lib/daemon.sh"
@@ -28,11 +29,14 @@ NFT
 ruleset_state N > "$TMP/live.before"
 snap_files() { find "$FW" -printf '%P %m %s\n' | sort; find "$FW" -type f -print0 | sort -z | xargs -0 sha256sum; }
 snap_files > "$TMP/files.before"
+# A value of the test's namespace that neither a new namespace nor the command has.
+N sh -c 'echo 52 > /proc/sys/net/ipv4/tcp_fin_timeout'
+HOST_FIN=$(cat /proc/sys/net/ipv4/tcp_fin_timeout)
 
 rc=0
 N "$FWGUARD" run --config "$FWGD_CONF" --json --timeout 2 -- sh -c \
         "nft add table inet run_t && nft add chain inet run_t c; echo new > $FW/keep; chmod 0600 $FW/keep;
-         echo x > $FW/sub/created; rm $FW/sub/del; echo 'ran ok'" < /dev/null > "$TMP/out.json" 2> "$TMP/out.err" || rc=$?
+         echo x > $FW/sub/created; rm $FW/sub/del; sysctl -q -w net.ipv4.tcp_fin_timeout=33; echo 'ran ok'" < /dev/null > "$TMP/out.json" 2> "$TMP/out.err" || rc=$?
 [ $rc = 0 ] || { cat "$TMP/out.json" "$TMP/out.err"; cat "$FWGD_LOG"; fail "fwguard run exited $rc"; }
 grep -q "ran ok" "$TMP/out.err" || fail "the command's output did not come back (stderr with --json)"
 python3 - "$TMP/out.json" <<'PY' || { cat "$TMP/out.json"; fail "--json answer"; }
@@ -47,6 +51,7 @@ N nft list table inet run_t > /dev/null || fail "the command's table is not live
 [ "$(stat -c %a "$FW/keep")" = 600 ] || fail "keep's mode is $(stat -c %a "$FW/keep"), want 600"
 [ -f "$FW/sub/created" ] || fail "created was not installed"
 [ ! -e "$FW/sub/del" ] || fail "del was not deleted"
+[ "$(N cat /proc/sys/net/ipv4/tcp_fin_timeout)" = 33 ] || fail "the sysctl was not set during the trial"
 
 # No confirmation: both go back exactly.
 wait_idle 20
@@ -55,4 +60,6 @@ ruleset_state N > "$TMP/live.after"
 same <(grep -v '^genid' "$TMP/live.before") <(grep -v '^genid' "$TMP/live.after") "the ruleset did not return"
 snap_files > "$TMP/files.after"
 same "$TMP/files.before" "$TMP/files.after" "the files did not return exactly"
+[ "$(N cat /proc/sys/net/ipv4/tcp_fin_timeout)" = 52 ] || fail "the sysctl did not return"
+[ "$(cat /proc/sys/net/ipv4/tcp_fin_timeout)" = "$HOST_FIN" ] || fail "the host's sysctl changed"
 note "run/trial: ok"

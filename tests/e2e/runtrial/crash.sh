@@ -44,9 +44,11 @@ set -- $AT_CRASH
 live > "$TMP/live"
 same "$TMP/$1" "$TMP/live" "when fwguardd died at $POINT, live is not $1"
 if [ "$2" = MIX ]; then
-        files_listing "$ETC" > "$TMP/F_now"
-        ! cmp -s "$TMP/F_now" "$TMP/F_OLD" && ! cmp -s "$TMP/F_now" "$TMP/F_NEW" ||
-                fail "at $POINT the files are not half done: the test point is not between two files"
+        { files_listing "$ETC"; sysctls_listing; } > "$TMP/F_now"
+        cat "$TMP/F_OLD" "$TMP/SY_OLD" > "$TMP/FS_OLD"
+        cat "$TMP/F_NEW" "$TMP/SY_NEW" > "$TMP/FS_NEW"
+        ! cmp -s "$TMP/F_now" "$TMP/FS_OLD" && ! cmp -s "$TMP/F_now" "$TMP/FS_NEW" ||
+                fail "at $POINT the files and sysctls are not half done: the test point is not between two of them"
 else
         files_are "$2" "when fwguardd died at $POINT"
 fi

@@ -14,11 +14,25 @@
 #                          the change in a scratch namespace)
 #   files_listing          the listing of $ETC now
 #   files_are OLD|NEW MSG  $ETC is exactly that listing, or fail
-#   run_trial TIMEOUT      Run with the four file changes; output in $TMP/run.out
+#   run_trial TIMEOUT      Run with the four file changes and the two sysctl
+#                          changes; output in $TMP/run.out
 #   FILE_ARGS              those changes, as run-call's arguments
+#   SYSCTLS                the sysctl changes (RUN_CALL_SYSCTLS): two network
+#                          sysctls of the daemon's namespace, never the host's
+#   sysctls_listing        their values in the daemon's namespace now
+#   sysctls_are OLD|NEW MSG  they are as before, or as the trial sets them
+#   host_sysctls_unchanged the host namespace's values are as at the start
+# files_are checks the sysctls too (they are one step with the files), but
+# with ONLY_FILES=1.
 . "$SRCDIR/tests/e2e/durability/lib.sh"
 
 ETC=$TMP/etc
+# Every test ends by checking that the host's network sysctls are untouched.
+eval "durability_$(declare -f finish)"
+finish() {
+        host_sysctls_unchanged
+        durability_finish
+}
 # The allow-list of the test: an overlay directory and a private file.
 daemon_config "[run]" "overlay_dirs = $ETC/ufw" "private_files = $ETC/default/ufw"
 
@@ -34,9 +48,49 @@ files_listing() {
         done)
 }
 
+# Values that the daemon's namespace does not start with (nor the host's,
+# most likely), inside lib/netsysctl.h's list.
+SYSCTLS="net/ipv4/tcp_fin_timeout=37 net/ipv4/conf/default/log_martians=1"
+SYSCTL_KEYS="net/ipv4/tcp_fin_timeout net/ipv4/conf/default/log_martians net/ipv4/tcp_syncookies"
+
+sysctls_listing() {
+        local k
+        for k in $SYSCTL_KEYS; do
+                echo "$k $(N cat "/proc/sys/$k")"
+        done
+}
+
+sysctls_are() {
+        sysctls_listing > "$TMP/SY_now"
+        same "$TMP/SY_$1" "$TMP/SY_now" "$2: the sysctls are not $1"
+}
+
+host_sysctls_unchanged() {
+        local k
+        for k in $SYSCTL_KEYS; do
+                echo "$k $(cat "/proc/sys/$k")"
+        done > "$TMP/SY_host_now"
+        same "$TMP/SY_HOST" "$TMP/SY_host_now" "the host's sysctls changed"
+}
+
+sysctls_setup() {
+        local k
+        for k in $SYSCTL_KEYS; do
+                echo "$k $(cat "/proc/sys/$k")"
+        done > "$TMP/SY_HOST"
+        # The daemon's namespace starts from values of its own.
+        N sh -c 'echo 61 > /proc/sys/net/ipv4/tcp_fin_timeout; echo 0 > /proc/sys/net/ipv4/conf/default/log_martians'
+        sysctls_listing > "$TMP/SY_OLD"
+        sed -e 's|^net/ipv4/tcp_fin_timeout .*|net/ipv4/tcp_fin_timeout 37|' \
+            -e 's|^net/ipv4/conf/default/log_martians .*|net/ipv4/conf/default/log_martians 1|' \
+                "$TMP/SY_OLD" > "$TMP/SY_NEW"
+        ! cmp -s "$TMP/SY_OLD" "$TMP/SY_NEW" || fail "the sysctl listings do not differ"
+}
+
 files_are() {
         files_listing "$ETC" > "$TMP/F_now"
         same "$TMP/F_$1" "$TMP/F_now" "$2: the files are not $1"
+        [ "${ONLY_FILES:-0}" = 1 ] || sysctls_are "$1" "$2"
 }
 
 files_setup() {
@@ -77,8 +131,9 @@ files_setup() {
         unshare --net -- sh -c 'nft -f "$1" && nft -f "$2" && "$3" save "$4"' sh \
                 "$TMP/s0.nft" "$TMP/change.nft" "$FWGUARD" "$TMP/result.fwg"
         chmod 0644 "$TMP/seed.fwg" "$TMP/result.fwg"
+        sysctls_setup
 }
 
 run_trial() {
-        "$RUNCALL" "$FWGD_RUN/bus" "$TMP/seed.fwg" "$TMP/result.fwg" "$1" 0 "${FILE_ARGS[@]}" > "$TMP/run.out" 2>&1
+        RUN_CALL_SYSCTLS=$SYSCTLS "$RUNCALL" "$FWGD_RUN/bus" "$TMP/seed.fwg" "$TMP/result.fwg" "$1" 0 "${FILE_ARGS[@]}" > "$TMP/run.out" 2>&1
 }

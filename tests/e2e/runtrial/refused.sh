@@ -9,6 +9,10 @@
 #   nonroot  a caller that is not root (the admin group is not enough)
 #   pending  a trial is pending: the second Run is refused, the first
 #            trial goes on untouched
+#   sysctl   a sysctl outside lib/netsysctl.h's list (a network one that
+#            ufw's sysctl.conf does not name, one outside net/, a path that
+#            climbs out of one on the list), with files and allowed
+#            sysctls beside it: refused, nothing set
 RUNCALL=$1
 CASE=$2
 . "$SRCDIR/tests/e2e/runtrial/lib.sh"
@@ -76,6 +80,13 @@ nonroot)
         # The same caller may apply: the refusal is Run's own rule.
         setpriv --reuid=nobody --regid=nogroup --clear-groups "$FWGUARD" status > /dev/null ||
                 fail "nobody cannot even ask the status" ;;
+sysctl)
+        for bad in net/ipv4/tcp_syncookies=0 kernel/sysrq=0 net/ipv4/ip_forward/../tcp_syncookies=0 \
+                   /proc/sys/net/ipv4/ip_forward=1 net.ipv4.ip_forward=1; do
+                RUN_CALL_SYSCTLS="$SYSCTLS $bad" refused_run call "${FILE_ARGS[@]}"
+                grep -q "Error.Refused: .* is not a network sysctl that \`fwguard run\` may set" "$TMP/run.out" ||
+                        fail "not refused by the sysctl list for $bad"
+        done ;;
 pending)
         run_trial 30 || { cat "$TMP/run.out"; fail "the first Run failed"; }
         live > "$TMP/S1live"

@@ -6,6 +6,8 @@
  * by its path, its mode in octal (0: the file is to be deleted, CONTENT is
  * then ignored) and a file holding its new content, which is copied into
  * a memfd as the CLI's sandbox would hand it over.
+ * Network sysctls come from the environment: RUN_CALL_SYSCTLS="NAME=VALUE ..."
+ * (e.g. "net/ipv4/ip_forward=1"); none without it.
  * On success it prints the trial id, the deadline (realtime usec), the
  * changes and the warnings, one per line. On an error it prints
  * "NAME: message" on stderr and exits as the CLI would: 3 for a refusal
@@ -87,6 +89,27 @@ int main(int argc, char **argv) {
                         return 1;
                 }
                 r = sd_bus_message_append(call, "(shu)", argv[i], fd, mode);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', "(ss)");
+        if (r >= 0 && getenv("RUN_CALL_SYSCTLS")) {
+                _cleanup_free_ char *list = strdup(getenv("RUN_CALL_SYSCTLS"));
+                char *save = NULL;
+
+                if (!list)
+                        return 1;
+                for (char *w = strtok_r(list, " ", &save); r >= 0 && w; w = strtok_r(NULL, " ", &save)) {
+                        char *eq = strchr(w, '=');
+
+                        if (!eq) {
+                                fprintf(stderr, "run-call: RUN_CALL_SYSCTLS: %s is not NAME=VALUE\n", w);
+                                return 2;
+                        }
+                        *eq = '\0';
+                        r = sd_bus_message_append(call, "(ss)", w, eq + 1);
+                }
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(call);

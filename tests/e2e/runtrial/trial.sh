@@ -12,7 +12,12 @@
 #             the ruleset (and its generation) never touched;
 #   reboot    the record says another boot: the reboot ended the trial, the
 #             files are restored (the next boot loads the old ones, as the
-#             history says: rolled back) and the ruleset is not touched.
+#             history says: rolled back) and the ruleset is not touched,
+#             nor the network sysctls (this boot's own);
+#   sysctlsonly  the command changed network sysctls only: a trial of
+#             them alone, rolled back at the deadline.
+# Each trial sets two network sysctls of the daemon's namespace too (lib.sh):
+# set during the trial, set back with the files; the host's never change.
 RUNCALL=$1
 CASE=$2
 . "$SRCDIR/tests/e2e/runtrial/lib.sh"
@@ -20,15 +25,22 @@ ruleset_setup one
 files_setup
 
 daemon_start_ns FWGUARDD_TEST_CONFIRM_ANYONE=1
-if [ "$CASE" = filesonly ]; then
+if [ "$CASE" = sysctlsonly ]; then
+        FILE_ARGS=()
+        cp "$TMP/F_OLD" "$TMP/F_NEW"
+fi
+if [ "$CASE" = filesonly ] || [ "$CASE" = sysctlsonly ]; then
         cp "$TMP/seed.fwg" "$TMP/result.fwg"
         cp "$TMP/S0" "$TMP/S1"
         ruleset_state N > "$TMP/state0"
 fi
 run_trial 3 || { cat "$TMP/run.out" "$FWGD_LOG"; fail "Run failed"; }
 cat "$TMP/run.out"
-grep -q "file $ETC/ufw/after.rules: created" "$TMP/run.out" || fail "the changes do not name the created file"
-grep -q "file $ETC/ufw/before.rules: deleted" "$TMP/run.out" || fail "the changes do not name the deleted file"
+if [ "$CASE" != sysctlsonly ]; then
+        grep -q "file $ETC/ufw/after.rules: created" "$TMP/run.out" || fail "the changes do not name the created file"
+        grep -q "file $ETC/ufw/before.rules: deleted" "$TMP/run.out" || fail "the changes do not name the deleted file"
+fi
+grep -q "sysctl net/ipv4/tcp_fin_timeout: 61 -> 37" "$TMP/run.out" || fail "the changes do not name the sysctl"
 live > "$TMP/live"
 same "$TMP/S1" "$TMP/live" "during the trial, live is not S1' with the guard"
 files_are NEW "during the trial"
@@ -51,7 +63,7 @@ confirm)
         files_are NEW "after the restart"
         [ "$(fwg status)" = idle ] || fail "not idle: $(fwg status)"
         [ "$(outcome 1)" = confirmed ] || fail "trial 1 is $(outcome 1), not confirmed" ;;
-filesonly)
+filesonly | sysctlsonly)
         ruleset_state N > "$TMP/state1"
         same "$TMP/state0" "$TMP/state1" "a trial of files alone touched the ruleset"
         for _ in $(seq 100); do
@@ -71,7 +83,8 @@ reboot)
         [ "$(fwg status)" = idle ] || fail "not idle: $(fwg status)"
         ruleset_state N > "$TMP/state1"
         same "$TMP/state0" "$TMP/state1" "recovering a trial of another boot touched the ruleset"
-        files_are OLD "after recovering a trial of another boot"
+        ONLY_FILES=1 files_are OLD "after recovering a trial of another boot"
+        sysctls_are NEW "after recovering a trial of another boot (this boot's own)"
         [ "$(outcome 1)" = rolled-back ] || fail "trial 1 is $(outcome 1), not rolled-back" ;;
 *) fail "unknown case $CASE" ;;
 esac
