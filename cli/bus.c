@@ -168,3 +168,20 @@ int cli_bus_report(const char *runtime_dir, const char *member, const char *path
         fputs(report, stdout);
         return code;
 }
+
+uint64_t cli_bus_pending(const char *runtime_dir) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *address = NULL;
+        const char *state, *summary;
+        uint64_t id, deadline;
+
+        if (!cli_bus_daemon_runs(runtime_dir) || asprintf(&address, "unix:path=%s/bus", runtime_dir) < 0)
+                return 0;
+        if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address) < 0 || sd_bus_start(bus) < 0 ||
+            sd_bus_call_method(bus, NULL, "/org/fwguard/Manager", "org.fwguard.Manager1", "Status",
+                               NULL, &reply, "") < 0 ||
+            sd_bus_message_read(reply, "stts", &state, &id, &deadline, &summary) < 0)
+                return 0;
+        return streq(state, "idle") ? 0 : id ?: 1;
+}

@@ -48,3 +48,7 @@ void cli_format_time(uint64_t usec, char *buf, size_t len);
  * is opened here, with our permissions. Prints the report; returns its exit
  * code. */
 int cli_bus_report(const char *runtime_dir, const char *member, const char *path, bool json);
+
+/* The id of the trial a running daemon has pending (or is preparing: 1),
+ * 0 when none is, or when no daemon answers. Prints nothing. */
+uint64_t cli_bus_pending(const char *runtime_dir);

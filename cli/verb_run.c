@@ -9,6 +9,7 @@
  * fails, or that changes nothing, leaves no trial.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -144,6 +145,7 @@ static int run_command(char **cmd, const RunArgs *a) {
         TableRef *refs = NULL;
         const char *tool = strrchr(cmd[0], '/') ? strrchr(cmd[0], '/') + 1 : cmd[0];
         size_t n_refs = 0;
+        uint64_t pending;
         int r;
 
         if (!what)
@@ -151,6 +153,15 @@ static int run_command(char **cmd, const RunArgs *a) {
         if (geteuid() != 0) {
                 fprintf(stderr, "fwguard: run: refused: only root may run a firewall tool through fwguard "
                                 "(the tool runs with root's powers in the sandbox); nothing was changed\n");
+                return EXIT_REFUSED;
+        }
+        /* Refused before the tool runs, so that its output cannot suggest
+         * that something happened. */
+        pending = cli_bus_pending(cli_runtime_dir(a->runtime_dir));
+        if (pending > 0) {
+                fprintf(stderr, "fwguard: run: refused: trial %" PRIu64 " is pending: confirm it from a NEW ssh "
+                                "login (`fwguard confirm`), or roll it back now (`fwguard rollback`); %s was "
+                                "not run\n", pending, tool);
                 return EXIT_REFUSED;
         }
         r = cli_read_live(a->config, &cfg, &s0);

@@ -364,6 +364,7 @@ pending)
         [ $ATTEMPT_RC = 3 ] || fail_during "a second run during a trial: exit $ATTEMPT_RC, want 3: $(cat "$TMP/second.out")"
         grep -qi "pending" "$TMP/second.out" || fail_during "the refusal does not say why: $(cat "$TMP/second.out")"
         note "refused: $(grep -i pending "$TMP/second.out" | head -1)"
+        ! grep -q "Firewall is active" "$TMP/second.out" || fail_during "ufw ran before the refusal: $(cat "$TMP/second.out")"
         # Word for word what a second apply hears.
         echo "table inet acc_pending { }" > "$TMP/second.nft"
         attempt "$TMP/apply.out" fwg apply --timeout 5 "$TMP/second.nft"
