@@ -20,15 +20,8 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Nl *, nl_free);
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 int cli_write_snapshot(int fd, void *userdata) {
-        return snapshot_write(fd, userdata, now_usec());
+        return snapshot_write(fd, userdata, now_usec(CLOCK_REALTIME));
 }
 
 static const struct option no_options[] = {
@@ -86,7 +79,7 @@ int verb_save(int argc, char **argv) {
         if (r != EXIT_OK)
                 return r;
         if (streq(path, "-"))
-                r = snapshot_write(STDOUT_FILENO, rs, now_usec());
+                r = snapshot_write(STDOUT_FILENO, rs, now_usec(CLOCK_REALTIME));
         else
                 r = fileio_write_atomic(path, 0600, cli_write_snapshot, rs);
         if (r < 0)

@@ -174,13 +174,6 @@ void manager_emit(Manager *m, const char *member, const char *types, ...) {
         }
 }
 
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        (void) clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void notify_status(Manager *m) {
         uint64_t now, left;
 

@@ -118,13 +118,6 @@ int manager_may_call(Manager *m, const char *member, sd_bus_creds *creds) {
         return 0;
 }
 
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        (void) clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* D-Bus strings must be UTF-8 and summaries may hold any bytes: anything
  * outside printable ASCII (newlines aside) becomes '?', so a stray byte can
  * never make a reply fail. */

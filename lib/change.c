@@ -32,25 +32,12 @@
 #include "change.h"
 #include "diff.h"
 #include "fileio.h"
+#include "errtext.h"
 #include "macro.h"
 #include "peer.h"
 #include "sandbox.h"
 #include "show.h"
 #include "snapshot.h"
-
-/* Fill *@ret_errors (may be NULL) with the formatted text and return @r;
- * out of memory leaves it NULL, which callers already allow. */
-_printf_(3, 4) static int fail(char **ret_errors, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (!ret_errors)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(ret_errors, fmt, ap) < 0)
-                *ret_errors = NULL;
-        va_end(ap);
-        return r;
-}
 
 /* ------------------------------------------------------------------ load */
 
@@ -122,16 +109,16 @@ int change_load(int fd, const char *display_name, const Ruleset *s0, const Confi
                 *ret_errors = NULL;
         r = input_memfd(fd, &input);
         if (r < 0)
-                return fail(ret_errors, r, "%s", strerror(-r));
+                return errtext(ret_errors, r, "%s", strerror(-r));
         if (pread(input, magic, sizeof(magic), 0) == (ssize_t) sizeof(magic) &&
             snapshot_has_magic(magic, sizeof(magic))) {
                 r = snapshot_read(input, &snap, NULL, err, sizeof(err));
                 if (r < 0)
-                        return fail(ret_errors, r, "%s", r == -EBADMSG && err[0] ? err : strerror(-r));
+                        return errtext(ret_errors, r, "%s", r == -EBADMSG && err[0] ? err : strerror(-r));
                 r = apply_snapshot(s0, snap, replace_all, ret_s1);
                 if (r == -EPERM)
-                        return fail(ret_errors, r, "a table of the snapshot is owned by another process here");
-                return r < 0 ? fail(ret_errors, r, "%s", strerror(-r)) : 0;
+                        return errtext(ret_errors, r, "a table of the snapshot is owned by another process here");
+                return r < 0 ? errtext(ret_errors, r, "%s", strerror(-r)) : 0;
         }
 
         SandboxRequest req = {
@@ -228,7 +215,7 @@ int change_check(const Ruleset *s0, const Ruleset *s1, const Config *cfg, pid_t 
                                              .n_config_ports = cfg->ssh_ports.n },
                            &c->ports, &c->n_ports, c->notes, sizeof(c->notes));
         if (r < 0)
-                return fail(ret_errors, r, "cannot find the SSH ports: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot find the SSH ports: %s", strerror(-r));
         port_nums = calloc(c->n_ports, sizeof(uint16_t));
         if (!port_nums)
                 return -ENOMEM;
@@ -239,7 +226,7 @@ int change_check(const Ruleset *s0, const Ruleset *s1, const Config *cfg, pid_t 
         if (probe) {
                 r = find_targets(cfg, caller_pid, c, err, sizeof(err));
                 if (r < 0)
-                        return fail(ret_errors, r, "%s", err[0] ? err : strerror(-r));
+                        return errtext(ret_errors, r, "%s", err[0] ? err : strerror(-r));
         }
 
         PreflightRequest req = {
@@ -252,7 +239,7 @@ int change_check(const Ruleset *s0, const Ruleset *s1, const Config *cfg, pid_t 
         };
         r = preflight_run(&req, &c->preflight, &errors);
         if (r < 0)
-                return fail(ret_errors, r, "the pre-flight failed: %s", errors ? errors : strerror(-r));
+                return errtext(ret_errors, r, "the pre-flight failed: %s", errors ? errors : strerror(-r));
         legacy_tables(c->legacy, sizeof(c->legacy));
         *ret = TAKE_PTR(c);
         return 0;

@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -62,6 +64,18 @@ static inline void *memdup(const void *p, size_t n) {
         void *q = malloc(n ?: 1);
 
         return q ? memcpy(q, p, n) : NULL;
+}
+
+/* The time on @clock. */
+static inline uint64_t now_nsec(clockid_t clock) {
+        struct timespec ts;
+
+        (void) clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static inline uint64_t now_usec(clockid_t clock) {
+        return now_nsec(clock) / 1000;
 }
 
 #define _fallthrough_ __attribute__((__fallthrough__))

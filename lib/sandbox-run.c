@@ -60,6 +60,7 @@
 
 #include "../sandbox/links.h"
 #include "batch.h"
+#include "errtext.h"
 #include "macro.h"
 #include "netsysctl.h"
 #include "nl.h"
@@ -105,26 +106,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Links *, links_free);
 static void closedirp(DIR **d) {
         if (*d)
                 closedir(*d);
-}
-
-static int fail(char **ret_errors, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_errors, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_errors) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_errors, fmt, ap) < 0)
-                        *ret_errors = NULL;
-                va_end(ap);
-        }
-        return r;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
 /* ---------------------------------------------------------------- messages */
@@ -963,10 +944,10 @@ static int take_s1(int fd, const Ruleset *seed, Ruleset **ret, char **ret_errors
 
         seals = fcntl(fd, F_GET_SEALS);
         if (seals < 0 || (seals & need) != need)
-                return fail(ret_errors, -EPROTO, "the sandbox's ruleset is not a sealed memfd");
+                return errtext(ret_errors, -EPROTO, "the sandbox's ruleset is not a sealed memfd");
         r = snapshot_read(fd, &s1, NULL, err, sizeof(err));
         if (r < 0)
-                return fail(ret_errors, r == -EBADMSG ? -EPROTO : r, "cannot read the sandbox's ruleset: %s",
+                return errtext(ret_errors, r == -EBADMSG ? -EPROTO : r, "cannot read the sandbox's ruleset: %s",
                             err[0] ? err : strerror(-r));
         for (size_t i = 0; i < s1->tables.n; i++) {
                 RsTable *t = ruleset_table(s1, i);
@@ -985,18 +966,18 @@ static int add_file(SandboxRunResult *res, const RunMsg *m, int *fd, const Sandb
 
         if (!run_file_allowed(m->text, req->overlay_dirs, req->n_overlay_dirs, req->private_files,
                               req->n_private_files))
-                return fail(ret_errors, -EPROTO, "the sandbox captured a path outside the allow-list: %s", m->text);
+                return errtext(ret_errors, -EPROTO, "the sandbox captured a path outside the allow-list: %s", m->text);
         if ((m->mode == RUN_FILE_DELETED) != (*fd < 0) || (m->mode & ~07777u))
-                return fail(ret_errors, -EPROTO, "the sandbox sent a malformed file record");
+                return errtext(ret_errors, -EPROTO, "the sandbox sent a malformed file record");
         files = reallocarray(res->files, res->n_files + 1, sizeof(RunFile));
         if (!files)
-                return fail(ret_errors, -ENOMEM, "out of memory");
+                return errtext(ret_errors, -ENOMEM, "out of memory");
         res->files = files;
         files[res->n_files] = (RunFile) {
                 .path = strdup(m->text), .fd = -1, .deleted = m->mode == RUN_FILE_DELETED, .mode = m->mode,
         };
         if (!files[res->n_files].path)
-                return fail(ret_errors, -ENOMEM, "out of memory");
+                return errtext(ret_errors, -ENOMEM, "out of memory");
         files[res->n_files].fd = TAKE_FD(*fd);
         res->n_files++;
         return 0;
@@ -1007,17 +988,17 @@ static int add_sysctl(SandboxRunResult *res, const RunMsg *m, char **ret_errors)
         RunSysctl *s;
 
         if (!eq || (size_t) (eq - m->text) >= NETSYSCTL_NAME_MAX || strlen(eq + 1) >= NETSYSCTL_VALUE_MAX)
-                return fail(ret_errors, -EPROTO, "the sandbox sent a malformed sysctl record");
+                return errtext(ret_errors, -EPROTO, "the sandbox sent a malformed sysctl record");
         s = reallocarray(res->sysctls, res->n_sysctls + 1, sizeof(RunSysctl));
         if (!s)
-                return fail(ret_errors, -ENOMEM, "out of memory");
+                return errtext(ret_errors, -ENOMEM, "out of memory");
         res->sysctls = s;
         s = &s[res->n_sysctls];
         *s = (RunSysctl) {};
         memcpy(s->name, m->text, (size_t) (eq - m->text));
         strcpy(s->value, eq + 1);
         if (!netsysctl_known(s->name) || !netsysctl_value_valid(s->value))
-                return fail(ret_errors, -EPROTO, "the sandbox sent a sysctl outside the list: %s", m->text);
+                return errtext(ret_errors, -EPROTO, "the sandbox sent a sysctl outside the list: %s", m->text);
         res->n_sysctls++;
         return 0;
 }
@@ -1051,12 +1032,12 @@ static void copy_out(int master, int out_fd, bool *master_open) {
 /* Relay until the answer is complete: 0 with @res filled, or an error. */
 static int relay(const SandboxRunRequest *req, int master, int sock, SandboxRunResult *res, char **ret_errors) {
         _cleanup_free_ RunMsg *m = malloc(sizeof(RunMsg));
-        uint64_t deadline = req->timeout_sec ? now_usec() + req->timeout_sec * 1000000ULL : 0;
+        uint64_t deadline = req->timeout_sec ? now_usec(CLOCK_MONOTONIC) + req->timeout_sec * 1000000ULL : 0;
         bool in_open = req->in_fd >= 0, master_open = true;
         int r;
 
         if (!m)
-                return fail(ret_errors, -ENOMEM, "out of memory");
+                return errtext(ret_errors, -ENOMEM, "out of memory");
         for (;;) {
                 struct pollfd p[3] = {
                         { .fd = sock, .events = POLLIN },
@@ -1066,10 +1047,10 @@ static int relay(const SandboxRunRequest *req, int master, int sock, SandboxRunR
                 int timeout = -1;
 
                 if (deadline) {
-                        uint64_t now = now_usec();
+                        uint64_t now = now_usec(CLOCK_MONOTONIC);
 
                         if (now >= deadline)
-                                return fail(ret_errors, -ETIMEDOUT, "%s did not finish within %u s and was killed; "
+                                return errtext(ret_errors, -ETIMEDOUT, "%s did not finish within %u s and was killed; "
                                             "nothing was changed", req->argv[0], req->timeout_sec);
                         timeout = (int) MIN((deadline - now + 999) / 1000, (uint64_t) INT32_MAX);
                 }
@@ -1077,7 +1058,7 @@ static int relay(const SandboxRunRequest *req, int master, int sock, SandboxRunR
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r < 0)
-                        return fail(ret_errors, negative_errno(), "poll: %m");
+                        return errtext(ret_errors, negative_errno(), "poll: %m");
                 if (p[1].revents)
                         copy_out(master, req->out_fd, &master_open);
                 if (p[2].revents) {
@@ -1104,10 +1085,10 @@ static int relay(const SandboxRunRequest *req, int master, int sock, SandboxRunR
                         if (r == -EAGAIN)
                                 continue;
                         if (r < 0)
-                                return fail(ret_errors, -EPROTO, "cannot read the sandbox's answer: %s",
+                                return errtext(ret_errors, -EPROTO, "cannot read the sandbox's answer: %s",
                                             strerror(-r));
                         if (r == 0)
-                                return fail(ret_errors, -EPROTO, "the sandbox ended without an answer");
+                                return errtext(ret_errors, -EPROTO, "the sandbox ended without an answer");
                         switch (m->type) {
                         case RUN_MSG_FILE:
                                 r = add_file(res, m, &fd, req, ret_errors);
@@ -1121,7 +1102,7 @@ static int relay(const SandboxRunRequest *req, int master, int sock, SandboxRunR
                                 break;
                         case RUN_MSG_DONE:
                                 if (fd < 0)
-                                        return fail(ret_errors, -EPROTO, "the sandbox sent no ruleset");
+                                        return errtext(ret_errors, -EPROTO, "the sandbox sent no ruleset");
                                 r = take_s1(fd, req->seed, &res->s1, ret_errors);
                                 if (r < 0)
                                         return r;
@@ -1131,9 +1112,9 @@ static int relay(const SandboxRunRequest *req, int master, int sock, SandboxRunR
                                         copy_out(master, req->out_fd, &master_open);
                                 return 0;
                         case RUN_MSG_FAILED:
-                                return fail(ret_errors, m->value < 0 ? m->value : -EIO, "%s", m->text);
+                                return errtext(ret_errors, m->value < 0 ? m->value : -EIO, "%s", m->text);
                         default:
-                                return fail(ret_errors, -EPROTO, "the sandbox sent an unknown message");
+                                return errtext(ret_errors, -EPROTO, "the sandbox sent an unknown message");
                         }
                 }
         }
@@ -1185,24 +1166,24 @@ int sandbox_run(const SandboxRunRequest *req, SandboxRunResult *ret, char **ret_
         if (ret_errors)
                 *ret_errors = NULL;
         if (geteuid() != 0)
-                return fail(ret_errors, -EPERM, "only root may run a command in the sandbox");
+                return errtext(ret_errors, -EPERM, "only root may run a command in the sandbox");
         if (!req->argv || !req->argv[0] || !req->seed)
-                return fail(ret_errors, -EINVAL, "no command to run");
+                return errtext(ret_errors, -EINVAL, "no command to run");
         r = links_read_host(&links);
         if (r < 0)
-                return fail(ret_errors, r, "cannot read the host's interfaces: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot read the host's interfaces: %s", strerror(-r));
         r = open_pty(req, &master, &slave);
         if (r < 0)
-                return fail(ret_errors, r, "cannot create a pty: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot create a pty: %s", strerror(-r));
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-                return fail(ret_errors, negative_errno(), "cannot create the sandbox's socket: %m");
+                return errtext(ret_errors, negative_errno(), "cannot create the sandbox's socket: %m");
         sock = pair[0];
         child_sock = pair[1];
         fflush(NULL);
 
         s = fork();
         if (s < 0)
-                return fail(ret_errors, negative_errno(), "cannot fork: %m");
+                return errtext(ret_errors, negative_errno(), "cannot fork: %m");
         if (s == 0) {
                 close(master);
                 close(sock);

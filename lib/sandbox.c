@@ -45,6 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errtext.h"
 #include "macro.h"
 #include "probe.h"
 #include "sandbox-proto.h"
@@ -66,26 +67,6 @@ typedef struct Run {
         SandboxMsgType answer;          /* SANDBOX_MSG_RESULT, SANDBOX_MSG_PROBED */
         bool may_reject;                /* SANDBOX_MSG_REJECTED is an answer too */
 } Run;
-
-static int fail(char **ret_errors, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_errors, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_errors) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_errors, fmt, ap) < 0)
-                        *ret_errors = NULL;
-                va_end(ap);
-        }
-        return r;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static const char *sandbox_path(void) {
         const char *p = secure_getenv("FWGUARD_SANDBOX");
@@ -149,7 +130,7 @@ static int spawn(const char *path, int child_sock, pid_t *ret) {
 static int wait_hangup(int sock, uint64_t deadline) {
         for (;;) {
                 struct pollfd p = { .fd = sock, .events = 0 };
-                uint64_t now = now_usec();
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
                 int r;
 
                 if (now >= deadline)
@@ -209,26 +190,26 @@ static SandboxMsgLimits run_limits(const Run *run) {
 /* How the child ended, when that alone is the answer; 0 when it exited 0. */
 static int judge_exit(int status, bool timed_out, const Run *run, const char *path, char **ret_errors) {
         if (timed_out)
-                return fail(ret_errors, -ETIMEDOUT, "%s did not finish within %u s%s; nothing live was changed",
+                return errtext(ret_errors, -ETIMEDOUT, "%s did not finish within %u s%s; nothing live was changed",
                             run->who, run->wall_sec, run->slow);
         if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
-                return fail(ret_errors, -ETIMEDOUT, "%s used more than %u s of CPU time; nothing live was changed",
+                return errtext(ret_errors, -ETIMEDOUT, "%s used more than %u s of CPU time; nothing live was changed",
                             run->who, run->wall_sec);
         if (WIFSIGNALED(status))
-                return fail(ret_errors, -EPROTO, "%s crashed (signal %d, %s); nothing live was changed",
+                return errtext(ret_errors, -EPROTO, "%s crashed (signal %d, %s); nothing live was changed",
                             run->who, WTERMSIG(status), strsignal(WTERMSIG(status)));
         if (!WIFEXITED(status))
-                return fail(ret_errors, -EPROTO, "%s ended with wait status 0x%x", run->who, (unsigned) status);
+                return errtext(ret_errors, -EPROTO, "%s ended with wait status 0x%x", run->who, (unsigned) status);
         switch (WEXITSTATUS(status)) {
         case 0:
                 return 0;
         case NFT_EXIT_NOMEM:
-                return fail(ret_errors, -ENOMEM, "%s ran out of memory (limit %llu MiB); nothing live was changed",
+                return errtext(ret_errors, -ENOMEM, "%s ran out of memory (limit %llu MiB); nothing live was changed",
                             run->who, (unsigned long long) (run->lim.memory_bytes >> 20));
         case EXIT_NO_EXEC:
-                return fail(ret_errors, -ENOEXEC, "cannot execute the sandbox %s", path);
+                return errtext(ret_errors, -ENOEXEC, "cannot execute the sandbox %s", path);
         default:
-                return fail(ret_errors, -EPROTO, "the sandbox failed (exit status %d) without an answer",
+                return errtext(ret_errors, -EPROTO, "the sandbox failed (exit status %d) without an answer",
                             WEXITSTATUS(status));
         }
 }
@@ -241,14 +222,14 @@ static int read_s1(int fd, const Ruleset *s0, Ruleset **ret, char **ret_errors) 
 
         seals = fcntl(fd, F_GET_SEALS);
         if (seals < 0 || (seals & need) != need)
-                return fail(ret_errors, -EPROTO, "the sandbox's result is not a sealed memfd");
+                return errtext(ret_errors, -EPROTO, "the sandbox's result is not a sealed memfd");
         if (lseek(fd, 0, SEEK_SET) < 0)
-                return fail(ret_errors, negative_errno(), "cannot read the sandbox's result: %m");
+                return errtext(ret_errors, negative_errno(), "cannot read the sandbox's result: %m");
         r = snapshot_read(fd, &s1, NULL, err, sizeof(err));
         if (r == -EBADMSG)
-                return fail(ret_errors, -EPROTO, "the sandbox's result is not a valid snapshot: %s", err);
+                return errtext(ret_errors, -EPROTO, "the sandbox's result is not a valid snapshot: %s", err);
         if (r < 0)
-                return fail(ret_errors, r, "cannot read the sandbox's result: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot read the sandbox's result: %s", strerror(-r));
         /* The sandbox's kernel has no owners; the live one still does. */
         for (size_t i = 0; i < s1->tables.n; i++) {
                 RsTable *t = ruleset_table(s1, i);
@@ -277,15 +258,15 @@ static int take_answer(int sock, const Run *run, SandboxMsg *msg, int *ret_fd, c
         int fds[SANDBOX_FDS_MAX], r;
 
         if (!extra)
-                return fail(ret_errors, -ENOMEM, "out of memory");
+                return errtext(ret_errors, -ENOMEM, "out of memory");
         r = sandbox_msg_recv(sock, MSG_DONTWAIT, msg, fds);
         /* -ECONNRESET: it exited with our request still unread. */
         if (r == 0 || r == -EAGAIN || r == -ECONNRESET)
-                return fail(ret_errors, -EPROTO, "the sandbox exited without an answer");
+                return errtext(ret_errors, -EPROTO, "the sandbox exited without an answer");
         if (r == -EBADMSG)
-                return fail(ret_errors, -EPROTO, "the sandbox sent an answer outside the protocol");
+                return errtext(ret_errors, -EPROTO, "the sandbox sent an answer outside the protocol");
         if (r < 0)
-                return fail(ret_errors, r, "cannot read the sandbox's answer: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot read the sandbox's answer: %s", strerror(-r));
         if (msg->type == run->answer)
                 fd = TAKE_FD(fds[0]);
         close_fds(fds);
@@ -294,19 +275,19 @@ static int take_answer(int sock, const Run *run, SandboxMsg *msg, int *ret_fd, c
         if (r > 0)
                 close_fds(fds);
         if (r > 0 || r == -EBADMSG)
-                return fail(ret_errors, -EPROTO, "the sandbox sent more than one answer");
+                return errtext(ret_errors, -EPROTO, "the sandbox sent more than one answer");
 
         if (msg->type == run->answer) {
                 *ret_fd = TAKE_FD(fd);
                 return 0;
         }
         if (msg->type == SANDBOX_MSG_REJECTED && run->may_reject)
-                return fail(ret_errors, -EINVAL, "%.*s", (int) msg->text.len, msg->text.text);
+                return errtext(ret_errors, -EINVAL, "%.*s", (int) msg->text.len, msg->text.text);
         if (msg->type == SANDBOX_MSG_FAILED)
                 /* -EINVAL is reserved for "nft refused the rules". */
-                return fail(ret_errors, msg->text.error == -EINVAL ? -EIO : msg->text.error,
+                return errtext(ret_errors, msg->text.error == -EINVAL ? -EIO : msg->text.error,
                             "%.*s", (int) msg->text.len, msg->text.text);
-        return fail(ret_errors, -EPROTO, "the sandbox sent an answer outside the protocol");
+        return errtext(ret_errors, -EPROTO, "the sandbox sent an answer outside the protocol");
 }
 
 /* Start the sandbox, hand it @req with @fds, wait until it ends or the
@@ -317,31 +298,31 @@ static int run_sandbox(const Run *run, const SandboxMsg *req, const int *fds, si
         _cleanup_(reapp) pid_t child = 0;
         _cleanup_close_ int sock = -1, child_sock = -1;
         const char *path = sandbox_path();
-        uint64_t deadline = now_usec() + (uint64_t) run->wall_sec * 1000000ULL;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t) run->wall_sec * 1000000ULL;
         int pair[2], status, r;
         bool timed_out;
 
         if (access(path, X_OK) < 0)
-                return fail(ret_errors, negative_errno(), "cannot execute the sandbox %s: %m", path);
+                return errtext(ret_errors, negative_errno(), "cannot execute the sandbox %s: %m", path);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-                return fail(ret_errors, negative_errno(), "cannot create the sandbox's socket: %m");
+                return errtext(ret_errors, negative_errno(), "cannot create the sandbox's socket: %m");
         sock = pair[0];
         child_sock = pair[1];
 
         r = spawn(path, child_sock, &child);
         if (r < 0)
-                return fail(ret_errors, r, "cannot start the sandbox: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot start the sandbox: %s", strerror(-r));
         /* Our copy of the child's end would keep the socket open forever. */
         close(TAKE_FD(child_sock));
 
         r = sandbox_msg_send(sock, req, fds, n_fds);
         /* A child that died early resets the socket: how it died says why. */
         if (r < 0 && r != -EPIPE && r != -ECONNRESET)
-                return fail(ret_errors, r, "cannot send the request to the sandbox: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot send the request to the sandbox: %s", strerror(-r));
 
         r = wait_hangup(sock, deadline);
         if (r < 0 && r != -ETIMEDOUT)
-                return fail(ret_errors, r, "cannot wait for the sandbox: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot wait for the sandbox: %s", strerror(-r));
         timed_out = r == -ETIMEDOUT;
         status = reap(&child);
         r = judge_exit(status, timed_out, run, path, ret_errors);
@@ -360,14 +341,14 @@ int sandbox_compile(const SandboxRequest *req, Ruleset **ret_s1, char **ret_erro
         if (ret_errors)
                 *ret_errors = NULL;
         if (req->rules_fd < 0 || !req->s0)
-                return fail(ret_errors, -EBADF, "no rules or no live snapshot to compile against");
+                return errtext(ret_errors, -EBADF, "no rules or no live snapshot to compile against");
         if (!req->display_name || !sandbox_display_name_valid(req->display_name))
-                return fail(ret_errors, -EINVAL, "the name of the rules is empty, too long or has control characters");
+                return errtext(ret_errors, -EINVAL, "the name of the rules is empty, too long or has control characters");
         if (req->n_groups > SANDBOX_GROUPS_MAX)
-                return fail(ret_errors, -E2BIG, "the caller has more than %d supplementary groups",
+                return errtext(ret_errors, -E2BIG, "the caller has more than %d supplementary groups",
                             SANDBOX_GROUPS_MAX);
         if (!msg || !answer)
-                return fail(ret_errors, -ENOMEM, "out of memory");
+                return errtext(ret_errors, -ENOMEM, "out of memory");
         run = run_make("the parser", " (an include of a FIFO, or a huge file?)", &req->limits, 0,
                        SANDBOX_MSG_RESULT, true);
 
@@ -383,7 +364,7 @@ int sandbox_compile(const SandboxRequest *req, Ruleset **ret_s1, char **ret_erro
 
         r = snapshot_memfd(req->s0, &s0_fd);
         if (r < 0)
-                return fail(ret_errors, r, "cannot hand the live ruleset to the sandbox: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot hand the live ruleset to the sandbox: %s", strerror(-r));
         r = run_sandbox(&run, msg, (const int[]) { req->rules_fd, s0_fd }, 2, answer, &s1_fd, ret_errors);
         if (r < 0)
                 return r;
@@ -395,17 +376,17 @@ static int read_probed(const SandboxMsgProbed *a, const SandboxMsgProbe *q, Prob
         _cleanup_(probe_result_free) ProbeResult res = {};
 
         if (a->n_ports != q->n_ports)
-                return fail(ret_errors, -EPROTO, "the sandbox answered for other ports than asked");
+                return errtext(ret_errors, -EPROTO, "the sandbox answered for other ports than asked");
         for (uint32_t i = 0; i < a->n_ports; i++)
                 if (a->ports[i].port != q->ports[i])
-                        return fail(ret_errors, -EPROTO, "the sandbox answered for other ports than asked");
+                        return errtext(ret_errors, -EPROTO, "the sandbox answered for other ports than asked");
         res.ports = calloc(a->n_ports, sizeof(ProbePort));
         if (!res.ports)
-                return fail(ret_errors, -ENOMEM, "out of memory");
+                return errtext(ret_errors, -ENOMEM, "out of memory");
         res.traces_lost = a->traces_lost;
         for (; res.n_ports < a->n_ports; res.n_ports++)
                 if (sandbox_probe_port_unpack(&a->ports[res.n_ports], &res.ports[res.n_ports]) < 0)
-                        return fail(ret_errors, -ENOMEM, "out of memory");
+                        return errtext(ret_errors, -ENOMEM, "out of memory");
         *ret = res;
         res = (ProbeResult) {};
         return 0;
@@ -422,9 +403,9 @@ int sandbox_probe(const SandboxProbeRequest *req, ProbeResult *ret, char **ret_e
         if (ret_errors)
                 *ret_errors = NULL;
         if (!req->rs || !req->host_if || (!req->ports && req->n_ports > 0))
-                return fail(ret_errors, -EINVAL, "no ruleset, interface or ports to probe");
+                return errtext(ret_errors, -EINVAL, "no ruleset, interface or ports to probe");
         if (!msg || !answer)
-                return fail(ret_errors, -ENOMEM, "out of memory");
+                return errtext(ret_errors, -ENOMEM, "out of memory");
 
         m = &msg->probe;
         m->type = SANDBOX_MSG_PROBE;
@@ -438,13 +419,13 @@ int sandbox_probe(const SandboxProbeRequest *req, ProbeResult *ret, char **ret_e
                 m->ports[i] = req->ports[i];
         problem = sandbox_msg_probe_check(m);
         if (problem)
-                return fail(ret_errors, -EINVAL, "cannot probe: %s", problem);
+                return errtext(ret_errors, -EINVAL, "cannot probe: %s", problem);
         run = run_make("the probe", "", &req->limits, probe_budget_ms(m->timeout_ms), SANDBOX_MSG_PROBED, false);
         m->limits = run_limits(&run);
 
         r = snapshot_memfd(req->rs, &rs_fd);
         if (r < 0)
-                return fail(ret_errors, r, "cannot hand the ruleset to test to the sandbox: %s", strerror(-r));
+                return errtext(ret_errors, r, "cannot hand the ruleset to test to the sandbox: %s", strerror(-r));
         r = run_sandbox(&run, msg, &rs_fd, 1, answer, &no_fd, ret_errors);
         if (r < 0)
                 return r;

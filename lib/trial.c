@@ -152,13 +152,6 @@ static int fail(int r, char *err, size_t errlen, const char *fmt, ...) {
         return r;
 }
 
-static uint64_t now_nsec(clockid_t clock) {
-        struct timespec ts;
-
-        (void) clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
-
 static char *path_join(const char *dir, const char *name) {
         char *p;
 
