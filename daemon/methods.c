@@ -417,34 +417,13 @@ static bool run_path_allowed(const Config *c, const char *norm) {
 /* The whole content of @fd, a regular file or a memfd (read with pread,
  * so the loop never waits on a pipe), at most @max bytes. */
 static int run_read_fd(int fd, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t len = 0;
 
         if (fstat(fd, &st) < 0)
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
                 return -EBADF;
-        if ((uint64_t) st.st_size > max)
-                return -EFBIG;
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (len < (size_t) st.st_size) {
-                ssize_t n = pread(fd, buf + len, (size_t) st.st_size - len, (off_t) len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
+        return fileio_read_all(fd, max, ret, ret_len);
 }
 
 static int run_read_snapshot(int fd, const char *what, Ruleset **ret, sd_bus_error *error) {

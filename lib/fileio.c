@@ -107,6 +107,48 @@ int fileio_open_parent(const char *path, int *ret_dfd, const char **ret_name) {
         return 0;
 }
 
+int fileio_read_all(int fd, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 0;
+        struct stat st;
+
+        /* One byte more than allowed tells "too long" from "just fits";
+         * the file's size is only a first guess of how much there is. */
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        cap = MIN((size_t) MAX(st.st_size, (off_t) 4096) + 1, max + 1);
+        for (;;) {
+                ssize_t n;
+
+                if (len == cap) {
+                        char *grown;
+
+                        if (cap > max)
+                                return -EFBIG;
+                        cap = MIN(cap * 2, max + 1);
+                        grown = realloc(buf, cap + 1);
+                        if (!grown)
+                                return -ENOMEM;
+                        buf = grown;
+                } else if (!buf && !(buf = malloc(cap + 1)))
+                        return -ENOMEM;
+                n = pread(fd, buf + len, cap - len, (off_t) len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        if (len > max)
+                return -EFBIG;
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
 int fileio_read_nofollow(const char *path, size_t max, bool *ret_exists, unsigned *ret_mode,
                          char **ret_data, size_t *ret_len) {
         _cleanup_close_ int dfd = -1, fd = -1;
@@ -135,21 +177,9 @@ int fileio_read_nofollow(const char *path, size_t max, bool *ret_exists, unsigne
                 return -EINVAL;
         if ((uint64_t) st.st_size > max)
                 return -EFBIG;
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (len < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = 0;
+        r = fileio_read_all(fd, max, &buf, &len);
+        if (r < 0)
+                return r;
         *ret_exists = true;
         *ret_mode = st.st_mode & 07777;
         *ret_data = TAKE_PTR(buf);

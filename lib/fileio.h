@@ -24,6 +24,10 @@ int fileio_open_parent(const char *path, int *ret_dfd, const char **ret_name);
  * (-EFBIG beyond). Absent: 0 with *ret_exists false. Not a regular file:
  * -EINVAL. *ret_mode gets the permission bits (07777); *ret_data is
  * NUL-terminated after its *ret_len bytes. */
+/* The whole content of @fd from offset 0 (pread: the fd's offset stays; a
+ * pipe is not allowed), NUL-terminated, at most @max bytes: -EFBIG beyond. */
+int fileio_read_all(int fd, size_t max, char **ret, size_t *ret_len);
+
 int fileio_read_nofollow(const char *path, size_t max, bool *ret_exists, unsigned *ret_mode,
                          char **ret_data, size_t *ret_len);
 

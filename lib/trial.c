@@ -175,32 +175,10 @@ static int mkdir_durable(const char *path, const char *parent) {
 
 static int read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
 
         if (fd < 0)
                 return negative_errno();
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        /* One byte more than allowed tells "too long" from "just fits". */
-        while (len <= max) {
-                ssize_t n = read(fd, buf + len, max + 1 - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        if (len > max)
-                return -EFBIG;
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
+        return fileio_read_all(fd, max, ret, ret_len);
 }
 
 /* ------------------------------------------------------------------ lock */
