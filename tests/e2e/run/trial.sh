@@ -62,4 +62,13 @@ snap_files > "$TMP/files.after"
 same "$TMP/files.before" "$TMP/files.after" "the files did not return exactly"
 [ "$(N cat /proc/sys/net/ipv4/tcp_fin_timeout)" = 52 ] || fail "the sysctl did not return"
 [ "$(cat /proc/sys/net/ipv4/tcp_fin_timeout)" = "$HOST_FIN" ] || fail "the host's sysctl changed"
+# --wait watches a run's trial as it does an apply's: exit 4 once the
+# dead-man has rolled it back, with the file already back.
+rc=0
+N "$FWGUARD" run --config "$FWGD_CONF" --wait --timeout 2 -- sh -c "echo waited > $FW/keep" \
+        < /dev/null > "$TMP/wait.out" 2>&1 || rc=$?
+[ $rc = 4 ] || { cat "$TMP/wait.out"; fail "run --wait exited $rc after a rollback, want 4"; }
+grep -q "ROLLED BACK" "$TMP/wait.out" || fail "run --wait: $(cat "$TMP/wait.out")"
+snap_files > "$TMP/files.waited"
+same "$TMP/files.before" "$TMP/files.waited" "the file was not back when run --wait returned"
 note "run/trial: ok"
