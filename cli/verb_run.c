@@ -24,6 +24,7 @@
 #include "batch.h"
 #include "bus.h"
 #include "cli.h"
+#include "fileio.h"
 #include "config.h"
 #include "diff.h"
 #include "runfiles.h"
@@ -62,9 +63,9 @@ static int snapshot_fd(const Ruleset *rs, int *ret) {
         r = snapshot_write(fd, rs, (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000);
         if (r < 0)
                 return r;
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
-            lseek(fd, 0, SEEK_SET) < 0)
-                return negative_errno();
+        r = fileio_seal(fd);
+        if (r < 0)
+                return r;
         *ret = TAKE_FD(fd);
         return 0;
 }

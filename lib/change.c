@@ -54,9 +54,9 @@ static int input_memfd(int in, int *ret) {
         r = fileio_copy(in, fd);
         if (r < 0)
                 return r;
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
-            lseek(fd, 0, SEEK_SET) < 0)
-                return negative_errno();
+        r = fileio_seal(fd);
+        if (r < 0)
+                return r;
         *ret = TAKE_FD(fd);
         return 0;
 }

@@ -107,6 +107,13 @@ int fileio_open_parent(const char *path, int *ret_dfd, const char **ret_name) {
         return 0;
 }
 
+int fileio_seal(int fd) {
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
+            lseek(fd, 0, SEEK_SET) < 0)
+                return negative_errno();
+        return 0;
+}
+
 int fileio_read_all(int fd, size_t max, char **ret, size_t *ret_len) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 0;

@@ -15,6 +15,10 @@ int fileio_write_atomic(const char *path, unsigned mode, fileio_writer write, vo
 /* Copy everything from @in to @out until EOF. */
 int fileio_copy(int in, int out);
 
+/* Seal the memfd @fd against any change and rewind it: what a sandbox or the
+ * daemon reads from it later is what was written. */
+int fileio_seal(int fd);
+
 /* The directory holding @path (absolute, no "." or ".." components), opened
  * component by component from "/" without following any symlink (-ELOOP,
  * -ENOTDIR). *ret_name points into @path at its last component. */

@@ -32,24 +32,7 @@
 /* Deeper than any login: sshd, shell, sudo, su, a script or two. */
 #define ANCESTORS_MAX 64
 
-static int parent_of(pid_t pid, pid_t *ret) {
-        char path[64], buf[512], *close_paren;
-        _cleanup_fclose_ FILE *f = NULL;
-        int ppid;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        f = fopen(path, "re");
-        if (!f)
-                return negative_errno();
-        if (!fgets(buf, sizeof(buf), f))
-                return -EIO;
-        /* The command name may hold spaces and parentheses: skip to the last ')'. */
-        close_paren = strrchr(buf, ')');
-        if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
-                return -EIO;
-        *ret = ppid;
-        return 0;
-}
+static int proc_stat(pid_t pid, pid_t *ret_ppid, uint64_t *ret_start);
 
 static bool is_sshd(const char *exe, const char *sshd_path) {
         _cleanup_free_ char *dir = strdup(sshd_path);
@@ -103,7 +86,7 @@ int peer_ssh_connection(pid_t pid, const char *sshd_path, PeerConn *ret) {
                         if (r != -ENOENT)
                                 return r;
                 }
-                r = parent_of(pid, &pid);
+                r = proc_stat(pid, &pid, NULL);
                 if (r < 0)
                         return r;
         }
@@ -147,7 +130,8 @@ static int proc_stat(pid_t pid, pid_t *ret_ppid, uint64_t *ret_start) {
                          &ppid, &start) != 2)
                 return -EIO;
         *ret_ppid = ppid;
-        *ret_start = start;
+        if (ret_start)
+                *ret_start = start;
         return 0;
 }
 

@@ -61,6 +61,7 @@
 #include "../sandbox/links.h"
 #include "batch.h"
 #include "errtext.h"
+#include "fileio.h"
 #include "macro.h"
 #include "netsysctl.h"
 #include "nl.h"
@@ -361,6 +362,7 @@ static Orig *origs_find(const Origs *o, const char *path) {
 static int sealed_memfd(const char *data, size_t len, int *ret) {
         _cleanup_close_ int fd = memfd_create("fwguard-run-file", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         size_t done = 0;
+        int r;
 
         if (fd < 0)
                 return negative_errno();
@@ -373,9 +375,9 @@ static int sealed_memfd(const char *data, size_t len, int *ret) {
                         return negative_errno();
                 done += (size_t) n;
         }
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
-            lseek(fd, 0, SEEK_SET) < 0)
-                return negative_errno();
+        r = fileio_seal(fd);
+        if (r < 0)
+                return r;
         *ret = TAKE_FD(fd);
         return 0;
 }
@@ -788,9 +790,9 @@ static int send_s1(int sock, Nl *nl, int exit_code, RunMsg *m) {
         r = snapshot_write(fd, s1, 0);
         if (r < 0)
                 return child_failed(sock, r, "cannot write the ruleset the command left: %s", strerror(-r));
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
-            lseek(fd, 0, SEEK_SET) < 0)
-                return child_failed(sock, negative_errno(), "cannot seal the ruleset: %m");
+        r = fileio_seal(fd);
+        if (r < 0)
+                return child_failed(sock, r, "cannot seal the ruleset: %s", strerror(-r));
         *m = (RunMsg) { .type = RUN_MSG_DONE, .value = exit_code };
         return msg_send(sock, m, fd);
 }

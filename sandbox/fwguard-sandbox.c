@@ -381,9 +381,9 @@ static int send_s1(Nl *nl) {
         if (r < 0)
                 return answer_failed(r, "cannot write the compiled ruleset: %s", strerror(-r));
         /* Sealed, the parent can parse it knowing it no longer changes. */
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
-            lseek(fd, 0, SEEK_SET) < 0)
-                return answer_failed(negative_errno(), "cannot seal the compiled ruleset: %m");
+        r = fileio_seal(fd);
+        if (r < 0)
+                return answer_failed(r, "cannot seal the compiled ruleset: %s", strerror(-r));
         return sandbox_msg_send(SANDBOX_FD, &msg, &fd, 1);
 }
 
