@@ -2,6 +2,8 @@
 /* cli.h — the verbs of the fwguard command and their shared helpers */
 #pragma once
 
+#include <stdint.h>
+
 #include "macro.h"
 
 enum {
@@ -44,6 +46,9 @@ int cli_write_snapshot(int fd, void *userdata);
  * snapshot whose tables replace the live ones) makes of @s0. Prints what
  * goes wrong; returns an exit code. */
 int cli_load_change(const char *path, const Ruleset *s0, const Config *cfg, Ruleset **ret);
+
+/* A whole positive decimal number (seconds, a trial id): 0, or -EINVAL. */
+int cli_parse_positive(const char *s, uint64_t *ret);
 
 /* Open FILE for reading, or stdin for "-". Returns an fd or a negative errno. */
 int cli_open_input(const char *path);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* main.c — fwguard: argument dispatch */
 #include <stdarg.h>
+#include <stdlib.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
@@ -55,6 +57,18 @@ int cli_usage(const char *fmt, ...) {
         va_end(ap);
         fputs("\nTry 'fwguard --help'.\n", stderr);
         return EXIT_USAGE;
+}
+
+int cli_parse_positive(const char *s, uint64_t *ret) {
+        unsigned long long v;
+        char *end;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s || *end || v == 0 || *s == '-')
+                return -EINVAL;
+        *ret = v;
+        return 0;
 }
 
 int cli_open_input(const char *path) {

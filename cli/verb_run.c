@@ -241,7 +241,6 @@ static int parse_run_options(int argc, char **argv, bool is_ufw, RunArgs *a, int
                 { "runtime-dir", required_argument, NULL, 'r' },
                 {}
         };
-        char *end;
         int c;
 
         optind = 1;
@@ -254,9 +253,7 @@ static int parse_run_options(int argc, char **argv, bool is_ufw, RunArgs *a, int
                                "       fwguard ufw ARGS...   (the same as fwguard run -- ufw ARGS...)\n");
                         return EXIT_OK;
                 case 't':
-                        errno = 0;
-                        a->timeout = strtoull(optarg, &end, 10);
-                        if (errno || *end || end == optarg || a->timeout == 0)
+                        if (cli_parse_positive(optarg, &a->timeout) < 0)
                                 return cli_usage("run: --timeout takes a number of seconds ('%s')", optarg);
                         break;
                 case 'w': a->wait = true; break;

@@ -288,7 +288,6 @@ int verb_apply(int argc, char **argv) {
         bool json = false, wait = false;
         uint64_t timeout = 0, flags = 0;
         Watch w = {};
-        char *end;
         int c, r;
 
         optind = 1;
@@ -299,9 +298,7 @@ int verb_apply(int argc, char **argv) {
                                "                     [--no-preflight] [--replace-all] [--runtime-dir DIR]\n");
                         return EXIT_OK;
                 case 't':
-                        errno = 0;
-                        timeout = strtoull(optarg, &end, 10);
-                        if (errno || *end || end == optarg || timeout == 0)
+                        if (cli_parse_positive(optarg, &timeout) < 0)
                                 return cli_usage("apply: --timeout takes a number of seconds ('%s')", optarg);
                         break;
                 case 'w': wait = true; break;
@@ -377,7 +374,6 @@ static int common_options(int argc, char **argv, const char *usage, const struct
 static int simple_call(int argc, char **argv, const char *usage, const char *member, uint64_t *arg,
                        bool *json, sd_bus **bus, sd_bus_message **reply) {
         const char *runtime_dir = NULL;
-        char *end;
         int r;
 
         r = common_options(argc, argv, usage, NULL, 0, NULL, NULL, &runtime_dir, json);
@@ -385,12 +381,8 @@ static int simple_call(int argc, char **argv, const char *usage, const char *mem
                 return r;
         if (argc - optind != (arg ? 1 : 0))
                 return cli_usage("usage: fwguard %s", usage);
-        if (arg) {
-                errno = 0;
-                *arg = strtoull(argv[optind], &end, 10);
-                if (errno || *end || *arg == 0)
-                        return cli_usage("'%s' is not a number of seconds", argv[optind]);
-        }
+        if (arg && cli_parse_positive(argv[optind], arg) < 0)
+                return cli_usage("'%s' is not a number of seconds", argv[optind]);
         r = cli_bus_open(cli_runtime_dir(runtime_dir), bus);
         if (r == EXIT_OK)
                 r = arg ? cli_bus_call(*bus, argv[0], member, reply, "t", *arg)
@@ -476,16 +468,12 @@ typedef struct RollbackArgs {
 
 static int rollback_option(int c, void *userdata) {
         RollbackArgs *a = userdata;
-        char *end;
 
-        errno = 0;
         switch (c) {
         case 'o':
-                a->to = strtoull(optarg, &end, 10);
-                return errno || *end || a->to == 0 ? -EINVAL : 0;
+                return cli_parse_positive(optarg, &a->to);
         case 't':
-                a->timeout = strtoull(optarg, &end, 10);
-                return errno || *end || a->timeout == 0 ? -EINVAL : 0;
+                return cli_parse_positive(optarg, &a->timeout);
         case 'w':
                 a->wait = true;
                 return 0;
