@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import re
-import signal
 import socket
 import statistics
 import subprocess
@@ -39,112 +38,7 @@ import time
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import Netns, gen_rules, gen_set, measure  # noqa: E402
-
-# A listener on the nftables netlink multicast group, run inside the
-# namespace. It prints one line per commit batch when the batch's closing
-# NFT_MSG_NEWGEN arrives: the wall clock (CLOCK_REALTIME) at which the
-# batch's first event arrived and at which NEWGEN did, the new generation,
-# the process that committed, the number of events and the tables they
-# named. The kernel sends a commit's events only after it switched to the
-# new generation, so the first event's arrival is when the live ruleset
-# changed (NEWGEN, the last message, reaches us 10-30 ms later on a 5,000-
-# event batch: that is our own parsing). Netlink carries no timestamps.
-# Reading netlink directly (rather than `nft monitor`) costs little CPU,
-# which matters on a 2-core machine while an apply is being timed.
-LISTENER = r'''
-import os, socket, struct, sys, time
-NFNLGRP_NFTABLES, NFNL_SUBSYS_NFTABLES, NFT_MSG_NEWGEN = 7, 10, 15
-s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)   # NETLINK_NETFILTER
-s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)                # SO_RCVBUFFORCE
-s.bind((0, 1 << (NFNLGRP_NFTABLES - 1)))
-print("ready", flush=True)
-
-def attrs(b, off, end):
-    while off + 4 <= end:
-        n, t = struct.unpack_from("HH", b, off)
-        if n < 4:
-            return
-        yield t & 0x3fff, bytes(b[off + 4:off + n])
-        off += (n + 3) & ~3
-
-# The kernel puts the table name first in every event, so the scan for it
-# stops at once. That keeps the listener ahead of a
-# 5,000-event batch, so that NEWGEN is read as soon as it comes.
-events, tables, first = 0, set(), None
-while True:
-    try:
-        buf = s.recv(1 << 22)
-    except OSError as e:
-        print("lost %s" % e, flush=True)
-        events, tables, first = 0, set(), None
-        continue
-    now = time.time()
-    off, end = 0, len(buf)
-    while off + 20 <= end:
-        n, typ = struct.unpack_from("IH", buf, off)
-        if typ >> 8 == NFNL_SUBSYS_NFTABLES:
-            if typ & 0xff == NFT_MSG_NEWGEN:
-                a = dict(attrs(buf, off + 20, off + n))
-                gen = struct.unpack(">I", a.get(1, b"\0\0\0\0"))[0]
-                proc = a.get(3, b"?").rstrip(b"\0").decode()
-                print("gen %.6f %.6f %d %s %d %s" % (first or now, now, gen, proc, events,
-                      b",".join(sorted(tables)).decode(errors="replace") or "-"), flush=True)
-                events, tables, first = 0, set(), None
-            else:
-                events += 1
-                first = first or now
-                for t, v in attrs(buf, off + 20, off + n):
-                    if t == 1:      # NFTA_{TABLE_NAME,CHAIN_TABLE,RULE_TABLE,SET_TABLE,...}
-                        tables.add(v.rstrip(b"\0"))
-                        break
-        off += (n + 3) & ~3
-'''
-
-
-class Batch:
-    def __init__(self, line):
-        _, t, t_gen, gen, proc, events, tables = line.split(' ')
-        self.time, self.time_gen = float(t), float(t_gen)
-        self.gen, self.proc, self.events = int(gen), proc, int(events)
-        self.tables = set() if tables == '-' else set(tables.split(','))
-
-
-class Listener:
-    """The netlink listener above, in a namespace; .batches grows as commits
-    arrive."""
-
-    def __init__(self, ns):
-        self.batches, self.lost = [], []
-        self.cv = threading.Condition()
-        self.proc = subprocess.Popen(ns.cmd([sys.executable, '-c', LISTENER]), stdout=subprocess.PIPE, text=True)
-        if self.proc.stdout.readline().strip() != 'ready':
-            sys.exit('the netlink listener did not start')
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cv:
-                if line.startswith('gen '):
-                    self.batches.append(Batch(line.strip()))
-                else:
-                    self.lost.append(line.strip())
-                self.cv.notify_all()
-
-    def wait_for(self, pred, timeout):
-        with self.cv:
-            return self.cv.wait_for(lambda: pred(self.batches), timeout)
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
-
-
-def proc_status(pid):
-    with open(f'/proc/{pid}/status') as f:
-        return dict(line.split(':', 1) for line in f if ':' in line)
-
+from benchlib import Daemon, Listener, Netns, build_ctx, gen_rules, gen_set, host_netns, measure, percentile, proc_status  # noqa: E402,E501
 
 def kib(field):
     return int(field.split()[0])
@@ -161,79 +55,6 @@ def wakeups(pid):
             continue
         total += int(st['voluntary_ctxt_switches']) + int(st['nonvoluntary_ctxt_switches'])
     return total
-
-
-class Daemon:
-    """A fresh fwguardd in a namespace, with private state and runtime
-    directories, as tests/lib/daemon.sh starts it."""
-
-    def __init__(self, ctx, ns, env_extra=None):
-        self.ctx, self.ns = ctx, ns
-        self.dir = tempfile.mkdtemp(prefix='fwgd.', dir=ctx.tmp)
-        self.run_dir = os.path.join(self.dir, 'run')
-        conf = os.path.join(self.dir, 'fwguard.conf')
-        with open(conf, 'w') as f:
-            f.write('[trial]\ntimeout_min_sec = 1\n')
-        self.log = os.path.join(self.dir, 'daemon.log')
-        env = {k: v for k, v in os.environ.items()
-               if k not in ('NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID')}
-        env.update(FWGUARD_SANDBOX=ctx.sandbox, FWGUARDD_WALL='/bin/true')
-        env.update(env_extra or {})
-        self.cli_env = dict(os.environ, FWGUARD_RUNTIME_DIR=self.run_dir)
-        with open(self.log, 'w') as log:
-            # nsenter without --fork execs: the pid is fwguardd's.
-            self.proc = subprocess.Popen(ns.cmd([ctx.fwguardd, '--state-dir', os.path.join(self.dir, 'state'),
-                                                 '--runtime-dir', self.run_dir, '--config', conf]),
-                                         stderr=log, env=env)
-        self.pid = self.proc.pid
-        for _ in range(400):
-            if self.proc.poll() is not None:
-                self.fail('fwguardd died at start')
-            if os.path.exists(os.path.join(self.run_dir, 'bus')) and self.fwg(['status'], check=False).returncode == 0:
-                return
-            time.sleep(0.025)
-        self.fail('fwguardd did not answer')
-
-    def fwg(self, args, check=True, **kw):
-        p = subprocess.run(self.ns.cmd([self.ctx.fwguard] + args), env=self.cli_env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-        if check and p.returncode != 0:
-            self.fail(f'fwguard {" ".join(args)}: exit {p.returncode}: {p.stdout}{p.stderr}')
-        return p
-
-    def fail(self, why):
-        with open(self.log) as f:
-            sys.stderr.write(f.read())
-        self.stop()
-        sys.exit(why)
-
-    def status(self):
-        return proc_status(self.pid)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-class Ctx:
-    pass
-
-
-def host_netns():
-    """A namespace that looks like a host to the pre-flight: an interface
-    with an address (a veth, 192.0.2.1/24), as tests/lib/sshenv.sh has."""
-    ns = Netns()
-    ns.run(['ip', 'link', 'set', 'lo', 'up'])
-    ns.run(['ip', 'link', 'add', 'fwb0', 'type', 'veth', 'peer', 'name', 'fwb1'])
-    ns.run(['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'fwb0'])
-    ns.run(['ip', 'link', 'set', 'fwb0', 'up'])
-    ns.run(['ip', 'link', 'set', 'fwb1', 'up'])
-    return ns
 
 
 def nft_out(ns, *args):
@@ -315,12 +136,6 @@ def nft_once(rules, bystander=None):
 def medians(runs, fn):
     got = [fn() for _ in range(runs)]
     return statistics.median(g[0] for g in got), statistics.median(g[1] for g in got)
-
-
-def percentile(xs, p):
-    """Nearest-rank percentile."""
-    xs = sorted(xs)
-    return xs[max(0, min(len(xs) - 1, -(-p * len(xs) // 100) - 1))]
 
 
 def rollback_trials(ctx, rules, table, trials):
@@ -423,19 +238,9 @@ def main():
     ap.add_argument('--watchdog-sec', type=float, default=10,
                     help='WATCHDOG_USEC of the second idle daemon (0: none)')
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit('run as root (it makes network namespaces)')
-
-    ctx = Ctx()
-    build = os.path.abspath(args.build)
-    ctx.fwguard = os.path.join(build, 'cli', 'fwguard')
-    ctx.fwguardd = os.path.join(build, 'daemon', 'fwguardd')
-    ctx.sandbox = os.path.join(build, 'sandbox', 'fwguard-sandbox')
+    ctx = build_ctx(args.build)
     ctx.n_rules = args.rules
     ctx.bystander_checks = 0
-    for exe in (ctx.fwguard, ctx.fwguardd, ctx.sandbox):
-        if not os.access(exe, os.X_OK):
-            sys.exit(f'missing {exe}: build first (see bench/README)')
 
     with tempfile.TemporaryDirectory(prefix='bench-trial.') as tmp:
         os.chmod(tmp, 0o755)

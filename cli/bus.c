@@ -21,6 +21,10 @@
  * the daemon's own limits decide, not this. */
 #define CALL_TIMEOUT_USEC (10ULL * 60 * 1000 * 1000)
 
+/* How long Status may take when the caller does not say: sd-bus's own
+ * default for a method call. */
+#define STATUS_TIMEOUT_DEFAULT_USEC (25ULL * 1000 * 1000)
+
 static char last_error[128];
 static char last_message[2048];
 static bool quiet;
@@ -41,13 +45,34 @@ const char *cli_runtime_dir(const char *opt) {
         return e && *e ? e : CLI_RUNTIME_DIR_DEFAULT;
 }
 
-bool cli_bus_daemon_runs(const char *runtime_dir) {
+/* A connection to the daemon's socket, or a negative errno. */
+static int connect_bus(const char *runtime_dir) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-        if (fd < 0 || snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/bus", runtime_dir) >= (int) sizeof(sa.sun_path))
-                return false;
-        return connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+        if (fd < 0)
+                return negative_errno();
+        if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/bus", runtime_dir) >= (int) sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return negative_errno();
+        return TAKE_FD(fd);
+}
+
+bool cli_bus_daemon_runs(const char *runtime_dir) {
+        _cleanup_close_ int fd = connect_bus(runtime_dir);
+
+        return fd >= 0;
+}
+
+pid_t cli_bus_listener_pid(const char *runtime_dir) {
+        _cleanup_close_ int fd = connect_bus(runtime_dir);
+        struct ucred cred = {};
+        socklen_t len = sizeof(cred);
+
+        if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return 0;
+        return cred.pid;
 }
 
 int cli_bus_open(const char *runtime_dir, sd_bus **ret) {
@@ -169,19 +194,61 @@ int cli_bus_report(const char *runtime_dir, const char *member, const char *path
         return code;
 }
 
-uint64_t cli_bus_pending(const char *runtime_dir) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *address = NULL;
-        const char *state, *summary;
-        uint64_t id, deadline;
+static int on_status_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        sd_bus_message **reply = userdata;
 
-        if (!cli_bus_daemon_runs(runtime_dir) || asprintf(&address, "unix:path=%s/bus", runtime_dir) < 0)
+        *reply = sd_bus_message_ref(m);
+        return 0;
+}
+
+int cli_bus_status(const char *runtime_dir, uint64_t timeout_usec, CliStatus *ret) {
+        /* Not flushed: that waits for the authentication, too. */
+        _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_free_ char *address = NULL;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + (timeout_usec ?: STATUS_TIMEOUT_DEFAULT_USEC);
+        CliStatus st = {};
+        int r;
+
+        if (asprintf(&address, "unix:path=%s/bus", runtime_dir) < 0)
+                return -ENOMEM;
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, address);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r >= 0)
+                r = sd_bus_call_method_async(bus, &slot, NULL, "/org/fwguard/Manager", "org.fwguard.Manager1",
+                                             "Status", on_status_reply, &st.reply, "");
+        /* Our own loop and deadline: sd-bus waits up to 90 s for the
+         * authentication of a connection, which a stopped daemon never
+         * answers, and its method call timeout starts only after it. */
+        while (r >= 0 && !st.reply) {
+                uint64_t now;
+
+                r = sd_bus_process(bus, NULL);
+                if (r != 0)
+                        continue;       /* more to process, or an error */
+                now = now_usec(CLOCK_MONOTONIC);
+                r = now >= deadline ? -ETIMEDOUT : sd_bus_wait(bus, deadline - now);
+        }
+        if (r >= 0 && sd_bus_message_is_method_error(st.reply, NULL))
+                r = sd_bus_message_get_errno(st.reply) ?: -EIO;
+        if (r >= 0)
+                r = sd_bus_message_read(st.reply, "stts", &st.state, &st.id, &st.deadline_realtime_usec,
+                                        &st.summary);
+        if (r < 0) {
+                sd_bus_message_unref(st.reply);
+                return r;
+        }
+        *ret = st;
+        return 0;
+}
+
+uint64_t cli_bus_pending(const char *runtime_dir) {
+        _cleanup_(cli_status_done) CliStatus st = {};
+
+        if (!cli_bus_daemon_runs(runtime_dir) || cli_bus_status(runtime_dir, 0, &st) < 0)
                 return 0;
-        if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address) < 0 || sd_bus_start(bus) < 0 ||
-            sd_bus_call_method(bus, NULL, "/org/fwguard/Manager", "org.fwguard.Manager1", "Status",
-                               NULL, &reply, "") < 0 ||
-            sd_bus_message_read(reply, "stts", &state, &id, &deadline, &summary) < 0)
-                return 0;
-        return streq(state, "idle") ? 0 : id ?: 1;
+        return streq(st.state, "idle") ? 0 : st.id ?: 1;
 }

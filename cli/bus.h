@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #define CLI_RUNTIME_DIR_DEFAULT "/run/fwguard"
@@ -19,6 +20,10 @@ int cli_bus_open(const char *runtime_dir, sd_bus **ret);
 
 /* Is a daemon listening in @runtime_dir? */
 bool cli_bus_daemon_runs(const char *runtime_dir);
+
+/* The process that listens on @runtime_dir's socket (fwguardd, or the
+ * service manager with socket activation), 0 if none. */
+pid_t cli_bus_listener_pid(const char *runtime_dir);
 
 /* Call @member of the Manager with the arguments @types... and wait as long
  * as a pre-flight may take. Returns an exit code: on an error reply it
@@ -48,6 +53,25 @@ void cli_format_time(uint64_t usec, char *buf, size_t len);
  * is opened here, with our permissions. Prints the report; returns its exit
  * code. */
 int cli_bus_report(const char *runtime_dir, const char *member, const char *path, bool json);
+
+/* The answer to Status. The strings live in @reply. */
+typedef struct CliStatus {
+        sd_bus_message *reply;
+        const char *state;              /* "idle", "preparing", "armed", ... */
+        uint64_t id;                    /* the trial's, 0 if none */
+        uint64_t deadline_realtime_usec;
+        const char *summary;
+} CliStatus;
+
+static inline void cli_status_done(CliStatus *st) {
+        sd_bus_message_unref(st->reply);
+}
+
+/* Ask the daemon in @runtime_dir for its Status, waiting at most
+ * @timeout_usec (0: sd-bus's default) for the answer. Prints nothing.
+ * -ENOENT or -ECONNREFUSED when nothing listens, -ETIMEDOUT when it does
+ * not answer in time. */
+int cli_bus_status(const char *runtime_dir, uint64_t timeout_usec, CliStatus *ret);
 
 /* The id of the trial a running daemon has pending (or is preparing: 1),
  * 0 when none is, or when no daemon answers. Prints nothing. */

@@ -20,6 +20,7 @@ int verb_restore(int argc, char **argv);
 int verb_show(int argc, char **argv);
 int verb_check(int argc, char **argv);
 int verb_diff(int argc, char **argv);
+int verb_doctor(int argc, char **argv);
 int verb_status(int argc, char **argv);
 int verb_apply(int argc, char **argv);
 int verb_confirm(int argc, char **argv);
@@ -28,6 +29,10 @@ int verb_extend(int argc, char **argv);
 int verb_history(int argc, char **argv);
 int verb_run(int argc, char **argv);
 int verb_ufw(int argc, char **argv);
+int verb_unguard(int argc, char **argv);
+int verb_boot(int argc, char **argv);
+int verb_persist(int argc, char **argv);
+int verb_deadman(int argc, char **argv);
 
 _printf_(1, 2) int cli_error(const char *fmt, ...);     /* prints, returns EXIT_ERROR */
 _printf_(1, 2) int cli_usage(const char *fmt, ...);     /* prints, returns EXIT_USAGE */

@@ -27,12 +27,20 @@ static const struct {
         { "extend", verb_extend, "extend SECONDS [--json]         move the pending trial's deadline" },
         { "status", verb_status, "status [--json]                 the pending trial, from fwguardd" },
         { "history", verb_history, "history [--json]                the finished trials" },
+        { "doctor", verb_doctor, "doctor [--json]                 what else could lock SSH out, and the fix of each" },
+        { "unguard", verb_unguard, "unguard [--force]               remove fwguard's SSH guards from the live ruleset (root)" },
+        { "persist", verb_persist, "persist on|off|status|load      confirmed applies loaded again at boot (root)" },
+        /* fwguard-boot.service's (fwguard(8), BOOT); by hand it is harmless */
+        { "boot", verb_boot, "boot                            end a trial that a reboot interrupted, files back (root)" },
+        /* systemd's, for the second dead-man (fwguard(8)): not in --help */
+        { "deadman", verb_deadman, NULL },
 };
 
 static void help(FILE *f) {
         fprintf(f, "Usage: fwguard COMMAND [OPTIONS]\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                fprintf(f, "  %s\n", verbs[i].summary);
+                if (verbs[i].summary)
+                        fprintf(f, "  %s\n", verbs[i].summary);
         fprintf(f, "\nOptions:\n  -h, --help     this help\n  --version      the version\n"
                    "\nExit codes: 0 done, 1 error, 2 usage, 3 refused (check: SSH would be locked out),\n4 rolled back (apply --wait).\nSee fwguard(8).\n");
 }

@@ -392,10 +392,29 @@ static int simple_call(int argc, char **argv, const char *usage, const char *mem
 
 /* confirm --auto, for the login hook: quiet unless there is something to
  * say, one line on stderr (stdout may be an scp or sftp stream). */
+/* Confirm's answer: the trial, and what its persistence has to say ("" if
+ * nothing; a daemon from before persistence answers the id alone). */
+static int confirm_read(sd_bus_message *reply, uint64_t *ret_id, const char **ret_warnings) {
+        int r = sd_bus_message_read(reply, "t", ret_id);
+
+        *ret_warnings = "";
+        if (r >= 0 && sd_bus_message_at_end(reply, false) == 0)
+                r = sd_bus_message_read(reply, "s", ret_warnings);
+        return r;
+}
+
+/* Each line of @warnings on stderr. */
+static void confirm_warn(const char *warnings) {
+        for (const char *p = warnings, *nl; *p; p = *nl ? nl + 1 : nl) {
+                nl = strchrnul(p, '\n');
+                fprintf(stderr, "fwguard: warning: %.*s\n", (int) (nl - p), p);
+        }
+}
+
 static int confirm_auto(const char *runtime_dir) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *error;
+        const char *error, *warnings;
         uint64_t id;
         int r;
 
@@ -406,8 +425,9 @@ static int confirm_auto(const char *runtime_dir) {
         if (cli_bus_open(runtime_dir, &bus) != EXIT_OK)
                 return EXIT_OK;
         r = cli_bus_call(bus, "confirm", "Confirm", &reply, "");
-        if (r == EXIT_OK && reply && sd_bus_message_read(reply, "t", &id) >= 0) {
+        if (r == EXIT_OK && reply && confirm_read(reply, &id, &warnings) >= 0) {
                 fprintf(stderr, "fwguard: trial %" PRIu64 " confirmed by this new ssh login: the change stays.\n", id);
+                confirm_warn(warnings);
                 return EXIT_OK;
         }
         error = cli_bus_last_error();
@@ -432,7 +452,7 @@ int verb_confirm(int argc, char **argv) {
         static const char usage[] = "confirm [--auto] [--json] [--runtime-dir DIR]";
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *runtime_dir = NULL;
+        const char *runtime_dir = NULL, *warnings;
         bool json = false, autom = false;
         uint64_t id;
         int r;
@@ -450,12 +470,19 @@ int verb_confirm(int argc, char **argv) {
                 r = cli_bus_call(bus, argv[0], "Confirm", &reply, "");
         if (r != EXIT_OK)
                 return r;
-        if (sd_bus_message_read(reply, "t", &id) < 0)
+        if (confirm_read(reply, &id, &warnings) < 0)
                 return cli_error("cannot read the daemon's answer");
-        if (json)
-                printf("{\"trial\": %" PRIu64 ", \"state\": \"confirmed\"}\n", id);
-        else
+        if (json) {
+                _cleanup_(json_decrefp) json_t *o = json_pack("{s:I, s:s, s:o}", "trial", (json_int_t) id,
+                                                              "state", "confirmed", "warnings", lines_json(warnings));
+
+                if (!o || json_dumpf(o, stdout, JSON_COMPACT) < 0)
+                        return cli_error("out of memory");
+                putchar('\n');
+        } else {
                 printf("trial %" PRIu64 " confirmed: the change stays.\n", id);
+                confirm_warn(warnings);
+        }
         return EXIT_OK;
 }
 

@@ -8,6 +8,7 @@
  * between fork() and exec(), so the loop's thread may hold any lock then.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,11 +17,14 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "diff.h"
 #include "fileio.h"
 #include "job.h"
 #include "nl.h"
+#include "rollback.h"
+#include "snapshot.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Nl *, nl_free);
 
@@ -224,23 +228,66 @@ static int render(JobRequest *req, JobResult *res) {
         return 0;
 }
 
-/* The caller's fd may be a pipe that can be read only once. */
-static int input_rewindable(JobRequest *req, JobResult *res) {
+/* The caller's input, whole, in a sealed memfd: it may be a pipe that can
+ * be read only once, and a file that changes under us must not make a redo,
+ * or the text kept for a reboot (lib/persist), differ from what was
+ * compiled. A redo finds it sealed already. */
+static int input_sealed(JobRequest *req, JobResult *res) {
         _cleanup_close_ int fd = -1;
         int r;
 
-        if (req->fd < 0 || lseek(req->fd, 0, SEEK_CUR) >= 0)
+        if (req->fd < 0 || fcntl(req->fd, F_GET_SEALS) > 0)
                 return 0;
-        fd = memfd_create("fwguard-input", MFD_CLOEXEC);
+        fd = memfd_create("fwguard-input", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
                 return fail(res, negative_errno(), "cannot buffer the input: %m");
         r = fileio_copy(req->fd, fd);
         if (r < 0)
                 return fail(res, r, "cannot read %s: %s", req->display_name, strerror(-r));
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return fail(res, negative_errno(), "cannot buffer the input: %m");
+        r = fileio_seal(fd);
+        if (r < 0)
+                return fail(res, r, "cannot buffer the input: %s", strerror(-r));
         close(req->fd);
         req->fd = TAKE_FD(fd);
+        return 0;
+}
+
+static ChangeCaller request_caller(const JobRequest *req) {
+        return (ChangeCaller) {
+                .uid = req->uid, .gid = req->gid, .groups = req->groups, .n_groups = req->n_groups,
+                .pid = req->pid,
+        };
+}
+
+/* Does the text make the tables it changes from nothing? Compiled again
+ * over S0 without them, it must give them as it did (lib/persist: then it
+ * replaces what earlier applies made of them). */
+static int text_standalone(JobRequest *req, JobResult *res) {
+        const Preflight *p = res->check->preflight;
+        _cleanup_(ruleset_freep) Ruleset *bare = NULL, *again = NULL;
+        _cleanup_free_ char *errors = NULL;
+        ChangeCaller caller = request_caller(req);
+        int r;
+
+        r = ruleset_copy(res->s0, &bare);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_touched; i++) {
+                RsTable *t = ruleset_find_table(bare, p->touched[i].family, p->touched[i].name);
+
+                if (t && !t->owned)
+                        ruleset_drop_table(bare, t);
+        }
+        if (lseek(req->fd, 0, SEEK_SET) < 0)
+                return negative_errno();
+        r = change_load(req->fd, req->display_name, bare, req->config, &caller, false, &again, &errors);
+        if (r == -ENOMEM)
+                return r;
+        /* Text that fails without those tables (`add rule` to one) depends on them. */
+        r = r < 0 ? 0 : rollback_tables_equal(again, res->s1, p->touched, p->n_touched);
+        if (r < 0)
+                return r;
+        res->standalone = r > 0;
         return 0;
 }
 
@@ -260,7 +307,7 @@ static int job_run(JobRequest *req, JobResult *res) {
         _cleanup_free_ char *errors = NULL;
         int r;
 
-        r = input_rewindable(req, res);
+        r = input_sealed(req, res);
         if (r < 0)
                 return r;
 
@@ -272,13 +319,16 @@ static int job_run(JobRequest *req, JobResult *res) {
                 return fail(res, r, "cannot read the live ruleset: %s", strerror(-r));
 
         if (req->fd >= 0) {
-                ChangeCaller caller = {
-                        .uid = req->uid, .gid = req->gid, .groups = req->groups,
-                        .n_groups = req->n_groups, .pid = req->pid,
-                };
+                ChangeCaller caller = request_caller(req);
+                char magic[SNAPSHOT_MAGIC_LEN];
+
+                res->text = pread(req->fd, magic, sizeof(magic), 0) != (ssize_t) sizeof(magic) ||
+                            !snapshot_has_magic(magic, sizeof(magic));
                 r = change_load(req->fd, req->display_name, res->s0, req->config, &caller,
                                 req->replace_all, &res->s1, &errors);
-        } else if (req->s1)
+        } else if (req->kind == JOB_LIVE)
+                r = ruleset_copy(res->s0, &res->s1);
+        else if (req->s1)
                 r = s1_from_given(res->s0, req->s1, &res->s1);
         else
                 r = s1_from_tables(res->s0, req->tables, req->refs, req->n_refs, &res->s1);
@@ -289,19 +339,25 @@ static int job_run(JobRequest *req, JobResult *res) {
         if (req->kind == JOB_DIFF)
                 return render(req, res);
 
-        r = change_check(res->s0, res->s1, req->config, req->pid, req->probe, &res->check, &errors);
+        /* An empty ruleset blocks nothing: the live check needs only the ports then. */
+        r = change_check(res->s0, res->s1, req->config, req->pid,
+                         req->probe && (req->kind != JOB_LIVE || res->s0->tables.n > 0), &res->check, &errors);
         if (r < 0) {
                 res->errors = TAKE_PTR(errors);
                 return res->error = r;
         }
         if (req->kind == JOB_CHECK)
                 return render(req, res);
+        if (req->kind == JOB_LIVE)
+                return 0;
 
         r = diff_changed_tables(res->s0, res->check->preflight->guarded, 0, &res->touched, &res->n_touched);
         if (r >= 0)
                 r = deleted_owned(res->s0, res->s1, &res->deleted_owned);
         if (r >= 0)
                 r = summarize(res->s0, res->s1, res->touched, res->n_touched, &res->summary);
+        if (r >= 0 && req->persist && res->text && res->check->preflight->n_touched > 0)
+                r = text_standalone(req, res);
         if (r < 0)
                 return fail(res, r, "%s", strerror(-r));
         return req->with_diff ? render(req, res) : 0;

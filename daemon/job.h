@@ -22,6 +22,8 @@ typedef enum JobKind {
         JOB_APPLY,              /* S0, S1, guard, pre-flight: what a trial needs */
         JOB_CHECK,              /* `fwguard check`, rendered */
         JOB_DIFF,               /* `fwguard diff`, rendered */
+        JOB_LIVE,               /* the pre-flight of the live ruleset itself (S1 = S0): the
+                                 * guard monitor's check, unrendered */
 } JobKind;
 
 typedef struct JobRequest {
@@ -56,6 +58,7 @@ typedef struct JobRequest {
         bool probe;             /* run the reachability probe (not with --no-preflight) */
         bool json;              /* CHECK, DIFF: render JSON */
         bool with_diff;         /* APPLY: render the diff too, as text (rollback --to shows it) */
+        bool persist;           /* APPLY of nft text: find out whether it stands alone (lib/persist) */
         const Config *config;   /* outlives the job */
 } JobRequest;
 
@@ -64,12 +67,14 @@ typedef struct JobResult {
         char *errors;           /* text for the user when @error */
         Ruleset *s0;            /* live, with its genid */
         Ruleset *s1;            /* as written */
-        ChangeCheck *check;     /* APPLY: ports, targets, S1', verdicts */
+        ChangeCheck *check;     /* APPLY, LIVE: ports, targets, S1', verdicts */
         TableRef *touched;      /* APPLY: what the commit replaces (S0 → S1') */
         size_t n_touched;
         char *deleted_owned;    /* APPLY: "ip f2b-table (fail2ban), ..." or NULL */
         char *summary;          /* APPLY: the change, one line per table */
         char *output;           /* CHECK, DIFF: the rendered report; APPLY: the diff, if asked */
+        bool text;              /* the input was nft text, not a snapshot */
+        bool standalone;        /* APPLY with @persist: PersistSource.standalone */
         int exit_code;          /* CHECK, DIFF: the report's exit code */
 } JobResult;
 

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* log.c — fwguardd's messages: the journal under systemd, stderr otherwise
  *
+ * `fwguard deadman`, which systemd runs as a service of its own, logs
+ * through this file too (cli/ links it), under its own name.
+ *
  * Under systemd, stderr is a stream to the journal already, but a stream
  * carries no fields: the MESSAGE_IDs would be lost. So when stderr is that
  * stream (JOURNAL_STREAM names its device and inode), messages go to the
@@ -46,7 +49,7 @@ void log_event(int priority, const char *message_id, unsigned long long trial_id
         if (r < 0)
                 return;
         if (!stderr_is_journal()) {
-                fprintf(stderr, "fwguardd: %s\n", text);
+                fprintf(stderr, "%s: %s\n", program_invocation_short_name, text);
                 return;
         }
         char *fields[5] = {};
@@ -55,7 +58,7 @@ void log_event(int priority, const char *message_id, unsigned long long trial_id
 
         if (asprintf(&fields[n++], "MESSAGE=%s", text) < 0 ||
             asprintf(&fields[n++], "PRIORITY=%i", priority) < 0 ||
-            asprintf(&fields[n++], "SYSLOG_IDENTIFIER=fwguardd") < 0 ||
+            asprintf(&fields[n++], "SYSLOG_IDENTIFIER=%s", program_invocation_short_name) < 0 ||
             (message_id && asprintf(&fields[n++], "MESSAGE_ID=%s", message_id) < 0) ||
             (trial_id && asprintf(&fields[n++], "FWGUARD_TRIAL_ID=%llu", trial_id) < 0)) {
                 fields[--n] = NULL;     /* asprintf() left it undefined */
@@ -68,5 +71,5 @@ void log_event(int priority, const char *message_id, unsigned long long trial_id
         for (size_t i = 0; i < n; i++)
                 free(fields[i]);
         if (r < 0)
-                fprintf(stderr, "fwguardd: %s\n", text);
+                fprintf(stderr, "%s: %s\n", program_invocation_short_name, text);
 }

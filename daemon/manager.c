@@ -18,7 +18,11 @@
  *
  * The pending trial lives in memory (m->trial) from its commit to its end;
  * every step that changes it opens the state directory under its lock, so
- * that the record on disk changes before the kernel does.
+ * that the record on disk changes before the kernel does. The record, not
+ * the copy in memory, is the truth: the second dead-man (`fwguard deadman`,
+ * run by systemd) may end the trial while fwguardd hangs, so every step
+ * first compares the two under the lock (manager_sync()) and gives up a
+ * trial that another process ended, saying so.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +41,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-id128.h>
 
+#include "deadman-units.h"
 #include "log.h"
 #include "manager.h"
 
@@ -79,6 +84,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         /* A job's callback may not run any more: its thread is joined and
          * the call it would have answered is dropped with the connection. */
+        monitor_free(m->monitor);
         job_free(m->apply);
         sd_bus_message_unref(m->apply_msg);
         manager_reports_free(m);
@@ -87,11 +93,17 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->listen_source);
         sd_event_source_disable_unref(m->deadline);
         sd_event_source_disable_unref(m->status_tick);
+        sd_event_source_disable_unref(m->sync);
+        /* Flushed: a dead-man that is being armed must reach systemd even
+         * though (because) fwguardd goes. */
+        sd_bus_flush_close_unref(m->system_bus);
         if (m->listen_fd >= 0) {
                 close(m->listen_fd);
-                /* Only the socket is ours to remove: the state directory
-                 * outlives the daemon by design. */
-                unlink(m->socket_path);
+                /* Only a socket we bound is ours to remove (systemd's stays
+                 * for the next start): the state directory outlives the
+                 * daemon by design. */
+                if (!m->socket_passed)
+                        unlink(m->socket_path);
         }
         trial_free(m->trial);
         nl_free(m->nl);
@@ -188,8 +200,11 @@ static void notify_status(Manager *m) {
 }
 
 static int on_status_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        _cleanup_(trial_freep) Trial *disk = NULL;
         Manager *m = userdata;
 
+        /* Notice a trial that the second dead-man ended, even if nobody asks. */
+        (void) manager_peek(m, &disk);
         notify_status(m);
         if (!m->trial)
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
@@ -227,14 +242,109 @@ static void announce_rollback(uint64_t id, const char *why) {
                 announce(text);
 }
 
-int manager_rollback(Manager *m, const char *why, RollbackResult *ret, char *err, size_t errlen) {
-        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+/* The trial that fwguardd armed is no longer the record's. Only the second
+ * dead-man ends such a trial besides fwguardd: say how it ended, announce a
+ * rollback as fwguardd's own are, and forget the trial. */
+static void ended_elsewhere(Manager *m, TrialStore *store, char *note, size_t notelen) {
+        _cleanup_(trial_summary_clear) TrialSummary h = {};
         uint64_t id = m->trial->id;
+        char err[256];
+        bool rolled_back;
+
+        rolled_back = trial_history_summary(store, id, &h, err, sizeof(err)) >= 0 && h.state == TRIAL_ROLLING_BACK;
+        if (rolled_back)
+                snprintf(note, notelen, "trial %" PRIu64 " was rolled back by the second dead-man (`fwguard deadman`), "
+                         "as fwguardd had not done it by its deadline: see `fwguard history`", id);
+        else
+                snprintf(note, notelen, "trial %" PRIu64 " was ended by another process: see `fwguard history`", id);
+        log_event(LOG_WARNING, LOG_ID_ROLLBACK, id, "%s", note);
+        monitor_catch_up(m->monitor);
+        manager_disarm(m);
+        if (rolled_back)
+                announce_rollback(id, "by the second dead-man");
+}
+
+int manager_sync(Manager *m, TrialStore **ret, char *note, size_t notelen, char *err, size_t errlen) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        _cleanup_(trial_freep) Trial *t = NULL;
         int r;
 
+        *ret = NULL;
+        if (notelen > 0)
+                note[0] = '\0';
+        if (!m->trial)
+                return 0;
         r = manager_store(m, &store, err, errlen);
+        if (r >= 0)
+                r = trial_is_current(store, m->trial, err, errlen);
         if (r < 0)
                 return r;
+        if (r == 0) {
+                r = trial_load(store, &t, err, errlen);
+                if (r < 0)
+                        return r;
+                if (t && t->id == m->trial->id) {
+                        /* A dead-man that died halfway through its rollback: ours
+                         * finishes it (the deadline has passed). */
+                        log_warning("trial %" PRIu64 " was changed by another process: it is %s now", t->id,
+                                    trial_state_to_string(t->state));
+                        trial_free(m->trial);
+                        m->trial = TAKE_PTR(t);
+                        (void) manager_arm(m);
+                } else
+                        /* Another trial than ours may only be another
+                         * daemon's on the same state directory: not ours to
+                         * take over. */
+                        ended_elsewhere(m, store, note, notelen);
+        }
+        if (!m->trial)
+                return 0;
+        *ret = TAKE_PTR(store);
+        return 1;
+}
+
+static int on_sync(sd_event_source *s, void *userdata) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        Manager *m = userdata;
+        char note[512], err[512] = "";
+
+        /* The status tick looks again in a few seconds. */
+        if (manager_sync(m, &store, note, sizeof(note), err, sizeof(err)) < 0)
+                log_warning("cannot compare the pending trial with its record: %s", err);
+        return 0;
+}
+
+int manager_peek(Manager *m, Trial **ret) {
+        _cleanup_(trial_freep) Trial *t = NULL;
+        char err[256];
+        int r;
+
+        if (!m->trial || trial_peek(m->state_dir, &t, err, sizeof(err)) < 0)
+                return 0;
+        if (t && t->id == m->trial->id && t->state == m->trial->state &&
+            t->deadline_boottime_ns == m->trial->deadline_boottime_ns)
+                return 0;
+        if (m->sync)
+                r = sd_event_source_set_enabled(m->sync, SD_EVENT_ONESHOT);
+        else
+                r = sd_event_add_defer(m->event, &m->sync, on_sync, m);
+        if (r < 0)
+                log_warning("cannot schedule a look at the trial record: %s", strerror(-r));
+        *ret = TAKE_PTR(t);
+        return 1;
+}
+
+int manager_rollback(Manager *m, const char *why, RollbackResult *ret, char *err, size_t errlen) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        uint64_t id;
+        int r;
+
+        r = manager_sync(m, &store, err, errlen, err, errlen);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ESRCH;
+        id = m->trial->id;
         r = driver_rollback(m->nl, store, m->trial, ret, err, errlen);
         if (r < 0) {
                 log_event(LOG_CRIT, LOG_ID_ROLLBACK, id, "trial %" PRIu64 ": ROLLBACK FAILED (%s): %s",
@@ -257,9 +367,11 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         char err[512] = "";
 
-        if (manager_rollback(m, "the deadline passed without a confirmation", &res, err, sizeof(err)) < 0) {
-                /* Try again soon: a lock held by the second dead-man, or a
-                 * kernel that refused, may be gone in a moment. */
+        /* Unless the second dead-man did it meanwhile (no trial left): try
+         * again soon, as a lock held by the second dead-man, or a kernel
+         * that refused, may be gone in a moment. */
+        if (manager_rollback(m, "the deadline passed without a confirmation", &res, err, sizeof(err)) < 0 &&
+            m->trial) {
                 (void) sd_event_source_set_time_relative(s, 1000 * 1000);
                 (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }
@@ -289,10 +401,13 @@ int manager_arm(Manager *m) {
         if (r < 0)
                 log_warning("cannot refresh the status: %s", strerror(-r));
         notify_status(m);
+        deadman_units_arm(m);
         return 0;
 }
 
 void manager_disarm(Manager *m) {
+        if (m->trial)
+                deadman_units_cancel(m, m->trial->id);
         if (m->deadline)
                 (void) sd_event_source_set_enabled(m->deadline, SD_EVENT_OFF);
         if (m->status_tick)
@@ -442,10 +557,46 @@ static int socket_in_use(const struct sockaddr_un *sa) {
         return connect(fd, (const struct sockaddr *) sa, sizeof(*sa)) == 0;
 }
 
+/* The listening socket that systemd passes (fwguardd.socket): 1 with *ret,
+ * 0 when it passes none. */
+static int socket_from_systemd(int *ret) {
+        int n = sd_listen_fds(true), fd = SD_LISTEN_FDS_START;
+
+        if (n < 0) {
+                log_error("cannot take the sockets that systemd passed: %s", strerror(-n));
+                return n;
+        }
+        if (n == 0)
+                return 0;
+        if (n != 1 || sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+                log_error("systemd passed %d socket(s), not one listening unix stream socket "
+                          "(see fwguardd.socket)", n);
+                return -EBADF;
+        }
+        /* Passed without either flag: sshd -T and wall must not inherit it,
+         * and the loop must never block in accept(). */
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+                log_error("cannot set up the socket that systemd passed: %m");
+                return negative_errno();
+        }
+        *ret = fd;
+        return 1;
+}
+
+/* The socket systemd holds, with socket activation: it keeps it while we
+ * restart, and callers wait in its backlog meanwhile. Otherwise (tests, the
+ * demo, a start by hand) one of our own at RUNTIME_DIR/bus. */
 static int manager_listen(Manager *m) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
         int r;
+
+        r = socket_from_systemd(&fd);
+        if (r < 0)
+                return r;
+        m->socket_passed = r > 0;
+        if (m->socket_passed)
+                goto watch;
 
         if (strlen(m->socket_path) >= sizeof(sa.sun_path)) {
                 log_error("socket path too long: %s", m->socket_path);
@@ -483,10 +634,12 @@ static int manager_listen(Manager *m) {
                 (void) unlink(m->socket_path);
                 return negative_errno();
         }
+watch:
         r = sd_event_add_io(m->event, &m->listen_source, fd, EPOLLIN, on_accept, m);
         if (r < 0) {
                 log_error("cannot watch the socket: %s", strerror(-r));
-                (void) unlink(m->socket_path);
+                if (!m->socket_passed)
+                        (void) unlink(m->socket_path);
                 return r;
         }
         m->listen_fd = TAKE_FD(fd);
@@ -564,12 +717,17 @@ int manager_start(Manager *m) {
         if (r < 0)
                 log_warning("cannot serve the watchdog: %s", strerror(-r));
 
+        deadman_units_init(m);
         /* READY promises that the trial is in a defined state, and that
          * Status tells the truth: recovery comes first. */
         r = manager_recover(m);
         if (r < 0)
                 return r;
         r = manager_listen(m);
+        if (r < 0)
+                return r;
+        /* After recovery: its batches are fwguard's own, not changes to watch. */
+        r = monitor_new(m, &m->monitor);
         if (r < 0)
                 return r;
         (void) sd_notify(false, "READY=1");

@@ -24,6 +24,7 @@
 #include "manager.h"
 #include "netsysctl.h"
 #include "peer.h"
+#include "persist.h"
 #include "runfiles.h"
 #include "testpoint.h"
 
@@ -164,18 +165,33 @@ static int refuse(Manager *m, sd_bus_error *error, const char *name, const char 
 /* ---------------------------------------------------------------- Status, History */
 
 static int on_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(trial_freep) Trial *disk = NULL;
         Manager *m = userdata;
         _cleanup_free_ char *summary = NULL;
+        const Trial *t = m->trial;
 
-        if (!m->trial)
+        /* What the record says, when the second dead-man got there first. */
+        if (manager_peek(m, &disk) > 0)
+                t = disk;
+        if (!t)
                 return sd_bus_reply_method_return(msg, "stts", m->apply ? "preparing" : "idle",
                                                   UINT64_C(0), UINT64_C(0), "");
-        summary = strdup(m->trial->summary ?: "");
+        summary = strdup(t->summary ?: "");
         if (!summary)
                 return -ENOMEM;
         sanitize_ascii(summary);
-        return sd_bus_reply_method_return(msg, "stts", trial_state_to_string(m->trial->state),
-                                          m->trial->id, m->trial->deadline_realtime_usec, summary);
+        return sd_bus_reply_method_return(msg, "stts", trial_state_to_string(t->state),
+                                          t->id, t->deadline_realtime_usec, summary);
+}
+
+/* Is m->trial still pending? Asked under the lock (manager_sync()), so that
+ * a trial that the second dead-man ended blocks nothing. */
+static int trial_pending(Manager *m, sd_bus_error *error) {
+        _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        char note[512], err[512] = "";
+        int r = manager_sync(m, &store, note, sizeof(note), err, sizeof(err));
+
+        return r < 0 ? sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", err) : r;
 }
 
 static const char *outcome(TrialState ended_from) {
@@ -265,9 +281,10 @@ static int apply_start(Manager *m, sd_bus_message *msg, JobRequest *req, uint64_
         char buf[256];
         int r;
 
-        if (m->trial || m->apply) {
+        r = m->apply ? 0 : trial_pending(m, error);
+        if (r < 0 || m->trial || m->apply) {
                 job_request_clear(req);
-                return refuse(m, error, FWGUARD_ERROR_REFUSED, "%s", pending_text(m, buf, sizeof(buf)));
+                return r < 0 ? r : refuse(m, error, FWGUARD_ERROR_REFUSED, "%s", pending_text(m, buf, sizeof(buf)));
         }
         r = request_caller(msg, req);
         if (r < 0) {
@@ -275,6 +292,7 @@ static int apply_start(Manager *m, sd_bus_message *msg, JobRequest *req, uint64_
                 return r;
         }
         req->kind = JOB_APPLY;
+        req->persist = req->fd >= 0 && persist_enabled(m->state_dir) > 0;
         req->replace_all = flags & APPLY_REPLACE_ALL;
         req->probe = !(flags & APPLY_NO_PREFLIGHT);
         req->config = m->config;
@@ -578,6 +596,8 @@ static int on_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 goto out;
         }
         r = apply_args(m, timeout_sec, flags, error);
+        if (r >= 0 && !m->apply)
+                r = trial_pending(m, error);
         if (r < 0)
                 goto out;
         if (m->trial || m->apply) {
@@ -886,6 +906,37 @@ static int apply_commit(Manager *m, Job *job, const JobResult *res) {
         return r;
 }
 
+/* What a confirmation of this apply keeps for a reboot (lib/persist), in
+ * @src, its text in *@text; 0 without anything: a Run (the tool's own
+ * files persist it), persistence off, or text too long to keep (logged).
+ * The text is the job's sealed copy of the input: what was compiled. */
+static int apply_persist_source(Manager *m, const JobRequest *req, const JobResult *res, PersistSource *src,
+                                char **text) {
+        const Preflight *p = res->check->preflight;
+        size_t len = 0;
+        int r;
+
+        if (req->run || persist_enabled(m->state_dir) <= 0)
+                return 0;
+        if (req->fd >= 0 && res->text) {
+                r = fileio_read_all(req->fd, PERSIST_TEXT_MAX, text, &len);
+                if (r == -EFBIG) {
+                        log_warning("%s is longer than %d bytes: it will not be loaded again after a reboot",
+                                    req->display_name, PERSIST_TEXT_MAX);
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+        }
+        *src = (PersistSource) {
+                .kind = *text ? PERSIST_TEXT : PERSIST_TABLES, .name = req->display_name,
+                .text = *text, .text_len = len,
+                .uid = req->uid, .gid = req->gid, .groups = req->groups, .n_groups = req->n_groups,
+                .tables = p->touched, .n_tables = p->n_touched, .standalone = res->standalone,
+        };
+        return 1;
+}
+
 static int apply_commit_files(Manager *m, Job *job, const JobResult *res, const TrialFile *files,
                               size_t n_files, const TrialSysctl *sysctls, size_t n_sysctls,
                               const char *file_lines) {
@@ -893,9 +944,10 @@ static int apply_commit_files(Manager *m, Job *job, const JobResult *res, const 
         _cleanup_(trial_freep) Trial *t = NULL;
         _cleanup_(strv_freep) char **warnings = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *text = NULL, *summary = NULL, *changes = NULL;
+        _cleanup_free_ char *text = NULL, *summary = NULL, *changes = NULL, *persist_text = NULL;
         const JobRequest *req = job_request(job);
         const char *what = req->display_name;
+        PersistSource persist;
         char err[1024] = "";
         uint32_t genid;
         int r;
@@ -943,11 +995,14 @@ static int apply_commit_files(Manager *m, Job *job, const JobResult *res, const 
 
                 for (size_t i = 0; i < n_ports; i++)
                         ports[i] = res->check->ports[i].port;
+                r = apply_persist_source(m, req, res, &persist, &persist_text);
+                if (r < 0)
+                        return r;
                 r = driver_commit_files(m->nl, store, res->s0, res->check->preflight->guarded, res->touched,
                                         res->n_touched, ports, n_ports,
                                         (now_usec(CLOCK_BOOTTIME) + m->apply_timeout_sec * 1000000) * 1000,
-                                        req->uid, summary, files, n_files, sysctls, n_sysctls, &t, err,
-                                        sizeof(err));
+                                        req->uid, summary, files, n_files, sysctls, n_sysctls,
+                                        r > 0 ? &persist : NULL, &t, err, sizeof(err));
         } else
                 r = -ERESTART;
         if (r == -ERESTART && req->run) {
@@ -1103,34 +1158,46 @@ static int confirm_allowed(Manager *m, sd_bus_message *msg, sd_bus_error *error)
         }
 }
 
-static int nothing_pending(Manager *m, const char *what, sd_bus_error *error) {
+/* @note: how the trial ended meanwhile (manager_sync()), or "". */
+static int nothing_pending(Manager *m, const char *what, const char *note, sd_bus_error *error) {
+        if (*note)
+                return sd_bus_error_setf(error, FWGUARD_ERROR_NOTHING_PENDING, "nothing to %s: %s", what, note);
         return sd_bus_error_setf(error, FWGUARD_ERROR_NOTHING_PENDING, "nothing to %s: no trial is pending%s",
                                  what, m->apply ? " (one is being prepared)" : "");
 }
 
 static int on_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(trial_store_freep) TrialStore *store = NULL;
+        _cleanup_free_ char *warnings = NULL;
         Manager *m = userdata;
-        char err[512] = "";
+        char err[512] = "", note[512];
         uint64_t id;
         int r;
 
-        if (!m->trial)
-                return nothing_pending(m, "confirm", error);
+        r = manager_sync(m, &store, note, sizeof(note), err, sizeof(err));
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", err);
+        if (r == 0)
+                return nothing_pending(m, "confirm", note, error);
+        id = m->trial->id;
+        /* A second dead-man that died in the middle of its rollback. */
+        if (m->trial->state != TRIAL_ARMED)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "trial %" PRIu64 " is %s: too late to confirm it",
+                                         id, trial_state_to_string(m->trial->state));
         r = confirm_allowed(m, msg, error);
         if (r < 0)
                 return r;
-        id = m->trial->id;
-        r = manager_store(m, &store, err, sizeof(err));
-        if (r >= 0)
-                r = driver_confirm(store, m->trial, err, sizeof(err));
+        r = driver_confirm(store, m->trial, &warnings, err, sizeof(err));
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "cannot confirm trial %" PRIu64 ": %s",
                                          id, err);
         manager_disarm(m);
         log_event(LOG_NOTICE, LOG_ID_CONFIRM, id, "trial %" PRIu64 " confirmed: the change stays", id);
+        if (warnings)
+                log_event(LOG_WARNING, LOG_ID_CONFIRM, id, "trial %" PRIu64 ": %s", id, warnings);
         manager_emit(m, "Confirmed", "t", id);
-        return sd_bus_reply_method_return(msg, "t", id);
+        /* The warnings after the id: a client that reads only "t" still works. */
+        return sd_bus_reply_method_return(msg, "ts", id, warnings ?: "");
 }
 
 static int on_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -1143,12 +1210,14 @@ static int on_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         int r;
 
         if (!m->trial)
-                return nothing_pending(m, "roll back", error);
+                return nothing_pending(m, "roll back", "", error);
         if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) >= 0)
                 (void) sd_bus_creds_get_euid(creds, &uid);
         snprintf(why, sizeof(why), "on request of uid %u", (unsigned) uid);
         id = m->trial->id;
         r = manager_rollback(m, why, &res, err, sizeof(err));
+        if (r == -ESRCH)
+                return nothing_pending(m, "roll back", err, error);
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "rolling back trial %" PRIu64 " failed: %s",
                                          id, err);
@@ -1161,20 +1230,20 @@ static int on_extend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(trial_store_freep) TrialStore *store = NULL;
         Manager *m = userdata;
         uint64_t sec, at_ns;
-        char err[512] = "";
+        char err[512] = "", note[512];
         int r;
 
         r = sd_bus_message_read(msg, "t", &sec);
         if (r < 0)
                 return r;
-        if (!m->trial)
-                return nothing_pending(m, "extend", error);
         r = timeout_check(m, sec, error);
         if (r < 0)
                 return r;
+        r = manager_sync(m, &store, note, sizeof(note), err, sizeof(err));
+        if (r == 0)
+                return nothing_pending(m, "extend", note, error);
         at_ns = (now_usec(CLOCK_BOOTTIME) + sec * 1000000) * 1000;
-        r = manager_store(m, &store, err, sizeof(err));
-        if (r >= 0)
+        if (r > 0)
                 r = trial_set_deadline(store, m->trial, at_ns, now_usec(CLOCK_REALTIME) + sec * 1000000,
                                        err, sizeof(err));
         if (r < 0)
@@ -1290,7 +1359,7 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("t", trial_id, "t", deadline_realtime_usec,
                                               "s", changes, "as", warnings),
                                 on_apply, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Confirm", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", trial_id),
+        SD_BUS_METHOD_WITH_ARGS("Confirm", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", trial_id, "s", warnings),
                                 on_confirm, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rollback", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("t", trial_id, "b", exact, "u", conflicts, "s", report),

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* batch.c — one kernel transaction that replaces whole tables
+/* batch.c — one kernel transaction that replaces whole tables, or a few rules
  *
  * Replacing is "delete the table, create it again with its contents" inside
  * one batch: the kernel applies all of it or none of it, and a deleted and
@@ -7,9 +7,14 @@
  * outside the selection are not named in the batch at all, so their objects,
  * counters and set elements stay as they are.
  *
+ * The guard monitor needs less: a few rules deleted and inserted in place
+ * (batch_rules), in a table that may hold 100,000 set elements that must not
+ * be rewritten for it.
+ *
  * Every message carries NLM_F_ACK, and each one's description is kept by
  * sequence number so that the kernel's refusal can name the object.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,7 +49,7 @@ typedef struct MsgDesc {
 typedef struct Builder {
         Nl *nl;
         struct nftnl_batch *batch;
-        uint32_t first_seq, next_seq;
+        uint32_t begin_seq, first_seq, next_seq;
         PtrVec descs;           /* MsgDesc *, one per message */
         const RsTable *current;
         uintptr_t zeroed_from, zeroed_to;
@@ -97,6 +102,52 @@ void table_refs_free(TableRef *refs, size_t n) {
         for (size_t i = 0; i < n; i++)
                 free(refs[i].name);
         free(refs);
+}
+
+static bool chain_ref_is(const ChainRef *c, uint32_t family, const char *table, const char *chain) {
+        return c->family == family && streq(c->table, table) && (!chain || streq(c->chain, chain));
+}
+
+int chain_refs_add(ChainRefs *refs, uint32_t family, const char *table, const char *chain) {
+        ChainRef *n;
+
+        for (size_t i = 0; i < refs->n; i++)
+                if (chain_ref_is(&refs->items[i], family, table, chain))
+                        return 0;
+        n = reallocarray(refs->items, refs->n + 1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        refs->items = n;
+        n[refs->n] = (ChainRef) { .family = family, .table = strdup(table), .chain = strdup(chain) };
+        if (!n[refs->n].table || !n[refs->n].chain) {
+                free(n[refs->n].table);
+                free(n[refs->n].chain);
+                return -ENOMEM;
+        }
+        refs->n++;
+        return 1;
+}
+
+void chain_refs_remove(ChainRefs *refs, uint32_t family, const char *table, const char *chain) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < refs->n; i++) {
+                if (chain_ref_is(&refs->items[i], family, table, chain)) {
+                        free(refs->items[i].table);
+                        free(refs->items[i].chain);
+                } else
+                        refs->items[k++] = refs->items[i];
+        }
+        refs->n = k;
+}
+
+void chain_refs_clear(ChainRefs *refs) {
+        for (size_t i = 0; i < refs->n; i++) {
+                free(refs->items[i].table);
+                free(refs->items[i].chain);
+        }
+        free(refs->items);
+        *refs = (ChainRefs) {};
 }
 
 /* Where the next message goes. Batch pages come from malloc() and libmnl
@@ -180,8 +231,16 @@ static size_t rule_index(const RsTable *t, const struct nftnl_rule *r) {
 }
 
 static void describe(const MsgDesc *d, char *buf, size_t len) {
-        const char *fam = family_name(d->table->family);
+        const char *fam;
 
+        if (!d->table) {        /* batch_rules(): a rule on its own */
+                snprintf(buf, len, "a rule for chain %s in table %s %s",
+                         nftnl_rule_get_str(d->obj, NFTNL_RULE_CHAIN),
+                         family_name(nftnl_rule_get_u32(d->obj, NFTNL_RULE_FAMILY)),
+                         nftnl_rule_get_str(d->obj, NFTNL_RULE_TABLE));
+                return;
+        }
+        fam = family_name(d->table->family);
         if (!d->obj) {
                 snprintf(buf, len, "deleting table %s %s", fam, d->table->name);
                 return;
@@ -247,54 +306,107 @@ static int build(Builder *b, const Ruleset *target, const Ruleset *live,
         return 0;
 }
 
-int batch_replace_tables(Nl *nl, const Ruleset *target, const Ruleset *live,
-                         const TableRef *refs, size_t n_refs, uint32_t genid,
-                         char *err, size_t errlen) {
-        Builder b = { .nl = nl };
-        NlBatchError be = {};
+/* The batch begins: conditioned on @genid, unless 0. */
+static int builder_begin(Builder *b, Nl *nl, uint32_t genid) {
         struct nlmsghdr *nlh;
-        uint32_t begin_seq;
-        int r;
 
-        b.batch = nftnl_batch_alloc(BATCH_PAGE_SIZE, RS_MSG_BUFSIZE);
-        if (!b.batch)
+        *b = (Builder) { .nl = nl };
+        b->batch = nftnl_batch_alloc(BATCH_PAGE_SIZE, RS_MSG_BUFSIZE);
+        if (!b->batch)
                 return -ENOMEM;
-
-        begin_seq = nl_next_seq(nl);
-        nlh = nftnl_batch_begin(builder_buffer(&b), begin_seq);
+        b->begin_seq = nl_next_seq(nl);
+        nlh = nftnl_batch_begin(builder_buffer(b), b->begin_seq);
         if (genid != 0)
                 mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
-        nftnl_batch_update(b.batch);
-        b.first_seq = b.next_seq = begin_seq + 1;
+        nftnl_batch_update(b->batch);
+        b->first_seq = b->next_seq = b->begin_seq + 1;
+        return 0;
+}
 
-        r = build(&b, target, live, refs, n_refs);
-        if (r == -EPERM)
-                snprintf(err, errlen, "a table of the same name is owned by another process here");
-        if (r < 0)
-                goto out;
-        if (b.descs.n == 0)
-                goto out;       /* nothing to do is not a transaction */
+static void builder_done(Builder *b) {
+        ptrvec_clear(&b->descs, desc_destroy);
+        if (b->batch)
+                nftnl_batch_free(b->batch);
+}
 
-        nftnl_batch_end(builder_buffer(&b), b.next_seq);
-        nftnl_batch_update(b.batch);
+/* End the batch and send it; what the kernel said, in words, in @err. */
+static int builder_commit(Builder *b, uint32_t genid, char *err, size_t errlen) {
+        NlBatchError be = {};
+        int r;
+
+        if (b->descs.n == 0)
+                return 0;       /* nothing to do is not a transaction */
+        nftnl_batch_end(builder_buffer(b), b->next_seq);
+        nftnl_batch_update(b->batch);
         /* Later seq numbers must not collide with ours. */
-        for (uint32_t s = begin_seq; s != b.next_seq; s = nl_next_seq(nl))
+        for (uint32_t s = b->begin_seq; s != b->next_seq; s = nl_next_seq(b->nl))
                 ;
 
-        r = nl_batch_send(nl, b.batch, begin_seq, b.first_seq, (uint32_t) b.descs.n, &be);
+        r = nl_batch_send(b->nl, b->batch, b->begin_seq, b->first_seq, (uint32_t) b->descs.n, &be);
         if (r == -ERESTART) {
                 snprintf(err, errlen, "the ruleset changed since it was read (generation %u); nothing was changed", genid);
         } else if (r == -EPROTO && be.seq == 0) {
                 snprintf(err, errlen, "the kernel's answers to the batch were lost: the outcome is unknown, list the ruleset to see it");
         } else if (r < 0) {
                 char what[256] = "the batch";
-                if (be.seq >= b.first_seq && be.seq - b.first_seq < b.descs.n)
-                        describe(b.descs.items[be.seq - b.first_seq], what, sizeof(what));
+                if (be.seq >= b->first_seq && be.seq - b->first_seq < b->descs.n)
+                        describe(b->descs.items[be.seq - b->first_seq], what, sizeof(what));
                 snprintf(err, errlen, "the kernel rejected %s: %s%s%s; nothing was changed", what, strerror(-r),
                          be.message[0] ? ": " : "", be.message);
         }
-out:
-        ptrvec_clear(&b.descs, desc_destroy);
-        nftnl_batch_free(b.batch);
+        return r;
+}
+
+int batch_replace_tables(Nl *nl, const Ruleset *target, const Ruleset *live,
+                         const TableRef *refs, size_t n_refs, uint32_t genid,
+                         char *err, size_t errlen) {
+        Builder b;
+        int r;
+
+        r = builder_begin(&b, nl, genid);
+        if (r >= 0) {
+                r = build(&b, target, live, refs, n_refs);
+                if (r == -EPERM)
+                        snprintf(err, errlen, "a table of the same name is owned by another process here");
+        }
+        if (r >= 0)
+                r = builder_commit(&b, genid, err, errlen);
+        builder_done(&b);
+        return r;
+}
+
+/* One rule message: @rule as it is (NEWRULE: without a position or
+ * NLM_F_APPEND it goes to the head of its chain), or only its identity
+ * (DELRULE: table, chain and handle name the rule). */
+static int add_rule_msg(Builder *b, uint16_t type, const struct nftnl_rule *rule) {
+        uint32_t family = nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY);
+        struct nlmsghdr *nlh;
+
+        nlh = nftnl_nlmsg_build_hdr(builder_buffer(b), type, (uint16_t) family,
+                                    NLM_F_ACK | (type == NFT_MSG_NEWRULE ? NLM_F_CREATE : 0), b->next_seq++);
+        if (type == NFT_MSG_NEWRULE)
+                nftnl_rule_nlmsg_build_payload(nlh, (struct nftnl_rule *) rule);
+        else {
+                mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, nftnl_rule_get_str(rule, NFTNL_RULE_TABLE));
+                mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, nftnl_rule_get_str(rule, NFTNL_RULE_CHAIN));
+                mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(nftnl_rule_get_u64(rule, NFTNL_RULE_HANDLE)));
+        }
+        b->current = NULL;
+        return builder_record(b, RS_MSG_RULE, rule);
+}
+
+int batch_rules(Nl *nl, const PtrVec *del, const PtrVec *add, uint32_t genid, char *err, size_t errlen) {
+        Builder b;
+        int r;
+
+        r = builder_begin(&b, nl, genid);
+        for (size_t i = 0; r >= 0 && i < del->n; i++)
+                r = add_rule_msg(&b, NFT_MSG_DELRULE, del->items[i]);
+        /* Each goes to the head: the last of a chain's rules first. */
+        for (size_t i = add->n; r >= 0 && i > 0; i--)
+                r = add_rule_msg(&b, NFT_MSG_NEWRULE, add->items[i - 1]);
+        if (r >= 0)
+                r = builder_commit(&b, genid, err, errlen);
+        builder_done(&b);
         return r;
 }

@@ -179,7 +179,7 @@ static int find_targets(const Config *cfg, pid_t caller_pid, ChangeCheck *c, cha
 
 /* iptables-legacy tables live beside nftables: their drops win over any
  * nftables accept, the guard's included. */
-static void legacy_tables(char *buf, size_t len) {
+void change_legacy_tables(char *buf, size_t len) {
         static const char *const files[] = {
                 "/proc/net/ip_tables_names", "/proc/net/ip6_tables_names", "/proc/net/arp_tables_names",
         };
@@ -240,7 +240,7 @@ int change_check(const Ruleset *s0, const Ruleset *s1, const Config *cfg, pid_t 
         r = preflight_run(&req, &c->preflight, &errors);
         if (r < 0)
                 return errtext(ret_errors, r, "the pre-flight failed: %s", errors ? errors : strerror(-r));
-        legacy_tables(c->legacy, sizeof(c->legacy));
+        change_legacy_tables(c->legacy, sizeof(c->legacy));
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -60,6 +60,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ChangeCheck *, change_check_free);
 int change_check(const Ruleset *s0, const Ruleset *s1, const Config *cfg, pid_t caller_pid,
                  bool probe, ChangeCheck **ret, char **ret_errors);
 
+/* The iptables-legacy tables of this network namespace (from
+ * /proc/net/{ip,ip6,arp}_tables_names), as "filter (iptables), nat
+ * (ip6tables)"; "" when there are none. */
+void change_legacy_tables(char *buf, size_t len);
+
 /* Which tool a table belongs to, by the names those tools give it:
  * "docker", "fail2ban", "ufw", "firewalld", or NULL. */
 const char *change_table_owner(const RsTable *t);

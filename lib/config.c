@@ -75,6 +75,8 @@ static int parse_absolute_path(const ConfigKey *key, const char *value, void *fi
 
 static int parse_path_list(const ConfigKey *key, const char *value, void *field, bool append,
                            char *why, size_t whylen);
+static int parse_bool(const ConfigKey *key, const char *value, void *field, bool append,
+                      char *why, size_t whylen);
 
 static const ConfigKey config_keys[] = {
         { "guard",   "ssh_ports",       parse_ports,           offsetof(Config, ssh_ports),           NULL },
@@ -93,6 +95,7 @@ static const ConfigKey config_keys[] = {
         { "run",     "overlay_dirs",    parse_path_list,       offsetof(Config, run_overlay_dirs),    "/etc/ufw /etc/iptables" },
         { "run",     "private_files",   parse_path_list,       offsetof(Config, run_private_files),   "/etc/default/ufw /etc/nftables.conf" },
         { "daemon",  "state_dir",       parse_absolute_path,   offsetof(Config, state_dir),           "/var/lib/fwguard" },
+        { "monitor", "enabled",         parse_bool,            offsetof(Config, monitor_enabled),     "yes" },
 };
 
 /* Keys of [trial] whose values must not decrease in this order. */
@@ -311,6 +314,19 @@ static int parse_uint(const ConfigKey *key, const char *value, void *field, bool
                 return why_fmt(why, whylen, "\"%s\" is not a number from %u to %u",
                                value, key->min, key->max);
         *(unsigned *) field = (unsigned) v;
+        return 0;
+}
+
+/* "yes" or "no" and nothing else: a misspelt value must not leave the
+ * monitor other than the admin believes. */
+static int parse_bool(const ConfigKey *key, const char *value, void *field, bool append,
+                      char *why, size_t whylen) {
+        if (streq(value, "yes"))
+                *(bool *) field = true;
+        else if (streq(value, "no"))
+                *(bool *) field = false;
+        else
+                return why_fmt(why, whylen, "\"%s\" is neither yes nor no", value);
         return 0;
 }
 

@@ -56,6 +56,9 @@ typedef struct Config {
 
         /* [daemon] */
         char *state_dir;                /* an absolute path */
+
+        /* [monitor] */
+        bool monitor_enabled;           /* watch changes made outside fwguard */
 } Config;
 
 /* A Config holding the defaults. */

@@ -16,3 +16,14 @@ int errtext(char **ret, int r, const char *fmt, ...) {
         va_end(ap);
         return r;
 }
+
+int errbuf(int r, char *err, size_t errlen, const char *fmt, ...) {
+        va_list ap;
+
+        if (err && errlen > 0) {
+                va_start(ap, fmt);
+                vsnprintf(err, errlen, fmt, ap);
+                va_end(ap);
+        }
+        return r;
+}

@@ -480,7 +480,8 @@ static bool rules_same(const struct nftnl_rule *a, const struct nftnl_rule *b) {
         return ua && ub && la == lb && memcmp(ua, ub, la) == 0;
 }
 
-/* 1 if @rule is a guard for one of @ports, 0 if not, -ENOMEM. */
+/* 1 if @rule is a guard for one of @ports (any port if @ports is NULL), 0 if
+ * not, -ENOMEM. */
 static int rule_guard_check(const struct nftnl_rule *rule, const uint16_t *ports, size_t n_ports) {
         _cleanup_(nftnl_rule_freep) struct nftnl_rule *canon = NULL;
         Shape s = { .side = GUARD_SIDE_NONE };
@@ -490,7 +491,7 @@ static int rule_guard_check(const struct nftnl_rule *rule, const uint16_t *ports
         if (!nftnl_rule_is_set(rule, NFTNL_RULE_USERDATA) || !nftnl_rule_is_set(rule, NFTNL_RULE_FAMILY))
                 return 0;
         if (nftnl_expr_foreach((struct nftnl_rule *) rule, shape_expr, &s) < 0 ||
-            s.side == GUARD_SIDE_NONE || !port_in(s.port, ports, n_ports) ||
+            s.side == GUARD_SIDE_NONE || (ports && !port_in(s.port, ports, n_ports)) ||
             (s.have_net && s.net.prefixlen > addr_bits(s.net.family)))
                 return 0;
         r = rule_build(nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY), NULL, NULL, s.side, s.port,
@@ -504,6 +505,33 @@ static int rule_guard_check(const struct nftnl_rule *rule, const uint16_t *ports
 
 bool guard_rule_is_guard(const struct nftnl_rule *r, const uint16_t *ports, size_t n_ports) {
         return rule_guard_check(r, ports, n_ports) > 0;
+}
+
+int guard_table_strip(RsTable *t) {
+        _cleanup_free_ bool *is_guard = NULL;
+        size_t k = 0;
+        int n = 0;
+
+        if (t->owned)
+                return -EPERM;
+        /* Every rule is checked before any is freed: a failure leaves @t whole. */
+        is_guard = calloc(MAX(t->rules.n, (size_t) 1), sizeof(bool));
+        if (!is_guard)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->rules.n; i++) {
+                int g = rule_guard_check(t->rules.items[i], NULL, 0);
+                if (g < 0)
+                        return g;
+                is_guard[i] = g;
+                n += g;
+        }
+        for (size_t i = 0; i < t->rules.n; i++)
+                if (is_guard[i])
+                        nftnl_rule_free(t->rules.items[i]);
+                else
+                        t->rules.items[k++] = t->rules.items[i];
+        t->rules.n = k;
+        return n;
 }
 
 /* ------------------------------------------------------------------ placing */
@@ -637,4 +665,28 @@ int guard_table(RsTable *t, const uint16_t *ports, size_t n_ports, const GuardSo
                 changed = changed || r > 0;
         }
         return changed;
+}
+
+int guard_chain_plan(struct nftnl_rule *const *rules, size_t n_rules, const PtrVec *want, PtrVec *ret_guards) {
+        bool exact = n_rules >= want->n;
+        size_t n_guards = 0;
+        int r;
+
+        for (size_t i = 0; exact && i < want->n; i++)
+                exact = rules_same(rules[i], want->items[i]);
+        for (size_t i = 0; i < n_rules; i++) {
+                r = rule_guard_check(rules[i], NULL, 0);
+                if (r < 0)
+                        return r;
+                n_guards += r;
+        }
+        if (exact && n_guards == want->n)
+                return 0;
+        for (size_t i = 0; ret_guards && i < n_rules; i++)
+                if (rule_guard_check(rules[i], NULL, 0) > 0) {
+                        r = ptrvec_push(ret_guards, rules[i]);
+                        if (r < 0)
+                                return r;
+                }
+        return 1;
 }

@@ -54,6 +54,11 @@ int guard_rules_new(uint32_t family, const char *table, const char *chain, uint3
  * counter values aside) and exactly the comment? @r must carry its family. */
 bool guard_rule_is_guard(const struct nftnl_rule *r, const uint16_t *ports, size_t n_ports);
 
+/* Remove every guard rule, for any port, from @t (fwguard unguard). Returns
+ * how many went, -EPERM for a table owned by another process, -ENOMEM (then
+ * @t is unchanged). */
+int guard_table_strip(RsTable *t);
+
 /* Put the guard at the head of base chain @c of @t, after removing every
  * guard rule (for @ports) from @c. Guard rules that are already wanted keep
  * their counters. Returns 1 if the model changed, 0 if @c was guarded
@@ -66,3 +71,10 @@ int guard_chain(RsTable *t, struct nftnl_chain *c, const uint16_t *ports, size_t
  * chains are left alone. Returns 1 if the model changed, 0 if not. On
  * failure some chains may be guarded already, each of them completely. */
 int guard_table(RsTable *t, const uint16_t *ports, size_t n_ports, const GuardSources *src);
+
+/* Does a base chain whose rules are @rules, in order, start with exactly
+ * @want (its guard, from guard_rules_new()) and hold no other guard rule,
+ * for any port? 0 if so. 1 if not, with every guard rule of @rules, for any
+ * port, added to @ret_guards (unless NULL): deleting those and putting @want
+ * at the head guards the chain exactly. -ENOMEM. */
+int guard_chain_plan(struct nftnl_rule *const *rules, size_t n_rules, const PtrVec *want, PtrVec *ret_guards);

@@ -9,6 +9,9 @@
  * EAGAIN collects all of them. The receive buffer is sized to the number of
  * answers so that none can be dropped; a missing ACK is an error, never
  * success.
+ *
+ * An events socket (nl_open_events) only listens, on a socket of its own:
+ * events interleaved with the answers of a dump would be taken for them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -110,14 +113,16 @@ static int dump_data_cb(const struct nlmsghdr *nlh, void *data) {
         return MNL_CB_OK;
 }
 
-int nl_dump(Nl *nl, struct nlmsghdr *req, nl_msg_cb cb, void *userdata) {
+/* Send @req with @flags added and run @cb on each answer until the kernel's
+ * DONE or ACK. */
+static int nl_exchange(Nl *nl, struct nlmsghdr *req, uint16_t flags, nl_msg_cb cb, void *userdata) {
         DumpCtx ctx = { .cb = cb, .userdata = userdata };
         uint32_t seq = nl_next_seq(nl);
         ssize_t n;
         int r;
 
         req->nlmsg_seq = seq;
-        req->nlmsg_flags |= NLM_F_DUMP;
+        req->nlmsg_flags |= flags;
         if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
                 return negative_errno();
 
@@ -133,43 +138,96 @@ int nl_dump(Nl *nl, struct nlmsghdr *req, nl_msg_cb cb, void *userdata) {
         }
 }
 
+int nl_dump(Nl *nl, struct nlmsghdr *req, nl_msg_cb cb, void *userdata) {
+        return nl_exchange(nl, req, NLM_F_DUMP, cb, userdata);
+}
+
+int nl_request(Nl *nl, struct nlmsghdr *req, nl_msg_cb cb, void *userdata) {
+        return nl_exchange(nl, req, NLM_F_ACK, cb, userdata);
+}
+
 static int gen_cb(const struct nlmsghdr *nlh, void *data) {
         uint32_t *genid = data;
         struct nftnl_gen *gen = nftnl_gen_alloc();
+        int r = 0;
 
         if (!gen)
-                return MNL_CB_ERROR;
-        if (nftnl_gen_nlmsg_parse(nlh, gen) < 0) {
-                nftnl_gen_free(gen);
-                return MNL_CB_ERROR;
-        }
-        *genid = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
+                return -ENOMEM;
+        if (nftnl_gen_nlmsg_parse(nlh, gen) < 0)
+                r = -EBADMSG;
+        else
+                *genid = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
         nftnl_gen_free(gen);
-        return MNL_CB_OK;
+        return r;
 }
 
 int nl_genid(Nl *nl, uint32_t *ret) {
-        char buf[8192];
-        struct nlmsghdr *nlh;
-        uint32_t seq = nl_next_seq(nl), genid = 0;
-        ssize_t n;
+        char buf[256];
+        uint32_t genid = 0;
         int r;
 
-        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, seq);
-        if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-                return negative_errno();
-        for (;;) {
-                n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-                if (n < 0)
-                        return negative_errno();
-                r = mnl_cb_run(buf, (size_t) n, seq, nl->portid, gen_cb, &genid);
-                if (r < 0)
-                        return negative_errno();
-                if (r == MNL_CB_STOP)
-                        break;
-        }
+        r = nl_request(nl, nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, 0), gen_cb, &genid);
+        if (r < 0)
+                return r;
         *ret = genid;
         return 0;
+}
+
+int nl_open_events(size_t rcvbuf, Nl **ret) {
+        _cleanup_(nl_freep) Nl *nl = NULL;
+        int r;
+
+        nl = calloc(1, sizeof(*nl));
+        if (!nl)
+                return -ENOMEM;
+        nl->buf = malloc(NL_DUMP_BUFSIZE);
+        if (!nl->buf)
+                return -ENOMEM;
+        nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (!nl->sock)
+                return negative_errno();
+        r = set_bufsize(nl, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
+        if (r < 0)
+                return r;
+        if (mnl_socket_bind(nl->sock, 1u << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID) < 0)
+                return negative_errno();
+        nl->portid = mnl_socket_get_portid(nl->sock);
+        *ret = TAKE_PTR(nl);
+        return 0;
+}
+
+int nl_fd(const Nl *nl) {
+        return mnl_socket_get_fd(nl->sock);
+}
+
+uint32_t nl_portid(const Nl *nl) {
+        return nl->portid;
+}
+
+int nl_events_read(Nl *nl, nl_msg_cb cb, void *userdata) {
+        int fd = mnl_socket_get_fd(nl->sock), lost = 0, r;
+
+        for (;;) {
+                ssize_t n = recv(fd, nl->buf, NL_DUMP_BUFSIZE, MSG_DONTWAIT);
+                const struct nlmsghdr *nlh = (const struct nlmsghdr *) nl->buf;
+                int len;
+
+                if (n < 0 && errno == ENOBUFS) {
+                        lost = -ENOBUFS;
+                        continue;
+                }
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        return lost;
+                if (n < 0)
+                        return negative_errno();
+                for (len = (int) n; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+                        if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+                                continue;       /* no errors or acks come unasked */
+                        r = cb(nlh, userdata);
+                        if (r < 0)
+                                return r;
+                }
+        }
 }
 
 /* Parse one NLMSG_ERROR answer: 0 for an ACK, the error otherwise. */

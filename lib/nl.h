@@ -33,6 +33,27 @@ int nl_genid(Nl *nl, uint32_t *ret);
  * inconsistent (NLM_F_DUMP_INTR): the caller must start again. */
 int nl_dump(Nl *nl, struct nlmsghdr *req, nl_msg_cb cb, void *userdata);
 
+/* A socket that only listens: subscribed to the nftables events
+ * (NFNLGRP_NFTABLES), non-blocking, with a receive buffer of @rcvbuf bytes
+ * (the kernel drops events, and says so with ENOBUFS, when it is full). */
+int nl_open_events(size_t rcvbuf, Nl **ret);
+
+/* The socket, for an event loop to watch. */
+int nl_fd(const Nl *nl);
+/* Our netlink port id: the kernel stamps it on every event of a batch that
+ * this socket committed. */
+uint32_t nl_portid(const Nl *nl);
+
+/* Feed every event queued on an events socket to @cb, until none is left
+ * (0). -ENOBUFS: the kernel dropped events because the buffer was full;
+ * the ones queued after that can still be read. */
+int nl_events_read(Nl *nl, nl_msg_cb cb, void *userdata);
+
+/* Send the request in @req (header built, seq set here) with NLM_F_ACK and
+ * feed its answers to @cb until the acknowledgement: a GET of one object.
+ * The kernel's error otherwise (-ENOENT: no such object). */
+int nl_request(Nl *nl, struct nlmsghdr *req, nl_msg_cb cb, void *userdata);
+
 /* Send a finished batch of @n_msgs messages (each with NLM_F_ACK; seq numbers
  * first_seq..first_seq+n_msgs-1, the batch begin/end excluded) and read every
  * answer. Returns 0 when every message was acknowledged; the kernel's error

@@ -475,41 +475,51 @@ static const char *last_line(char *s) {
         return start ? start + 1 : s;
 }
 
-static int discover_sshd_t(const PortsOptions *opt, const char *sshd, PortSet *set, Notes *notes) {
-        _cleanup_free_ uint16_t *ports = NULL;
-        _cleanup_(buf_done) Buf out = {}, err = {};
-        char *argv[5] = { (char *) sshd, (char *) "-T", NULL, NULL, NULL };
-        size_t n = 0;
+int ports_sshd_t(const char *sshd_path, const char *sshd_config, char **ret_output, char *err, size_t errlen) {
+        _cleanup_(buf_done) Buf out = {}, errout = {};
+        char *argv[5] = { (char *) sshd_path, (char *) "-T", NULL, NULL, NULL };
         int r, status = 0;
 
-        if (access(sshd, X_OK) < 0) {
-                note(notes, "sshd -T: %s: %s", sshd, strerror(errno));
-                return 0;
+        if (access(sshd_path, X_OK) < 0) {
+                r = negative_errno();
+                snprintf(err, errlen, "%s: %s", sshd_path, strerror(-r));
+                return r;
         }
-        if (opt->sshd_config) {
+        if (sshd_config) {
                 argv[2] = (char *) "-f";
-                argv[3] = (char *) opt->sshd_config;
+                argv[3] = (char *) sshd_config;
         }
-        r = run_capture(argv, SSHD_T_TIMEOUT_MS, &out, &err, &status);
-        if (r == -ETIME) {
-                note(notes, "sshd -T: no answer within %d ms, killed", SSHD_T_TIMEOUT_MS);
-                return 0;
+        r = run_capture(argv, SSHD_T_TIMEOUT_MS, &out, &errout, &status);
+        if (r == -ETIME)
+                snprintf(err, errlen, "no answer within %d ms, killed", SSHD_T_TIMEOUT_MS);
+        else if (r < 0)
+                snprintf(err, errlen, "could not run %s: %s", sshd_path, strerror(-r));
+        else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+                snprintf(err, errlen, "exit status %d: %s", WEXITSTATUS(status), last_line(errout.data));
+        else if (!WIFEXITED(status))
+                snprintf(err, errlen, "killed by signal %d", WTERMSIG(status));
+        else {
+                *ret_output = out.data ? TAKE_PTR(out.data) : strdup("");
+                return *ret_output ? 0 : -ENOMEM;
         }
+        return r < 0 ? r : -EIO;
+}
+
+static int discover_sshd_t(const PortsOptions *opt, const char *sshd, PortSet *set, Notes *notes) {
+        _cleanup_free_ uint16_t *ports = NULL;
+        _cleanup_free_ char *output = NULL;
+        char err[512] = "";
+        size_t n = 0;
+        int r;
+
+        r = ports_sshd_t(sshd, opt->sshd_config, &output, err, sizeof(err));
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                note(notes, "sshd -T: could not run %s: %s", sshd, strerror(-r));
+                note(notes, "sshd -T failed, ignored: %s", err);
                 return 0;
         }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                if (WIFEXITED(status))
-                        note(notes, "sshd -T failed (exit status %d), ignored: %s",
-                             WEXITSTATUS(status), last_line(err.data));
-                else
-                        note(notes, "sshd -T failed (signal %d), ignored", WTERMSIG(status));
-                return 0;
-        }
-        r = ports_parse_sshd_t(out.data, &ports, &n);
+        r = ports_parse_sshd_t(output, &ports, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {

@@ -52,6 +52,13 @@ const char *ports_source_names(const SshPort *p, char *buf, size_t len);
  * appends while the old binary keeps running. */
 int ports_process_exe(pid_t pid, char *buf, size_t len);
 
+/* The output of `@sshd_path -T` (with `-f @sshd_config` unless NULL): sshd's
+ * effective settings, one "keyword value" line each. When sshd cannot say
+ * (no binary, a config it refuses, no host key, no answer within 5 s), a
+ * negative errno (-EIO when sshd itself failed) with @err saying why in a
+ * few words: "exit status 255: /etc/ssh/sshd_config line 3: ...". */
+int ports_sshd_t(const char *sshd_path, const char *sshd_config, char **ret_output, char *err, size_t errlen);
+
 /* The parsers behind two sources, exposed for the unit tests. */
 
 /* Ports from `sshd -T` output: those of the listenaddress lines, which hold

@@ -17,6 +17,7 @@
  * ends the loop: the verdict then says SSH would be unreachable.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,10 +150,50 @@ Preflight *preflight_free(Preflight *p) {
         for (size_t i = 0; i < p->n_extra; i++)
                 free(p->extra[i]);
         free(p->extra);
+        chain_refs_clear(&p->extra_chains);
         verdict_done(&p->as_written);
         verdict_done(&p->with_guard);
         free(p);
         return NULL;
+}
+
+/* The strings a ProbePort owns. */
+static const size_t port_strings[] = {
+        offsetof(ProbePort, table), offsetof(ProbePort, chain), offsetof(ProbePort, base_chain),
+        offsetof(ProbePort, rule), offsetof(ProbePort, redirect), offsetof(ProbePort, message),
+};
+#define PORT_STRING(pp, off) (*(char **) ((char *) (pp) + (off)))
+
+static int verdict_copy(const PreflightVerdict *from, PreflightVerdict *to) {
+        verdict_done(to);
+        to->results = calloc(MAX(from->n_results, (size_t) 1), sizeof(ProbeResult));
+        if (!to->results)
+                return -ENOMEM;
+        to->reachable = from->reachable;
+        for (size_t i = 0; i < from->n_results; i++) {
+                const ProbeResult *o = &from->results[i];
+                ProbeResult *d = &to->results[to->n_results++];
+
+                d->traces_lost = o->traces_lost;
+                d->ports = calloc(MAX(o->n_ports, (size_t) 1), sizeof(ProbePort));
+                if (!d->ports)
+                        return -ENOMEM;
+                for (size_t j = 0; j < o->n_ports; j++) {
+                        ProbePort *pp = &d->ports[d->n_ports++];
+
+                        *pp = o->ports[j];
+                        /* NULL first: what a failure leaves must be the copy's own to free. */
+                        for (size_t k = 0; k < ELEMENTSOF(port_strings); k++)
+                                PORT_STRING(pp, port_strings[k]) = NULL;
+                        for (size_t k = 0; k < ELEMENTSOF(port_strings); k++) {
+                                const char *src = PORT_STRING(&o->ports[j], port_strings[k]);
+
+                                if (src && !(PORT_STRING(pp, port_strings[k]) = strdup(src)))
+                                        return -ENOMEM;
+                        }
+                }
+        }
+        return 0;
 }
 
 static int probe_all(const PreflightRequest *req, const Ruleset *rs, PreflightVerdict *v, char **ret_errors) {
@@ -189,6 +230,8 @@ static int add_extra(Preflight *p, const RsTable *t, const char *chain) {
         if (!n)
                 return -ENOMEM;
         p->extra = n;
+        if (chain_refs_add(&p->extra_chains, t->family, t->name, chain) < 0)
+                return -ENOMEM;
         if (asprintf(&p->extra[p->n_extra], "%s %s %s", family_name(t->family), t->name, chain) < 0)
                 return -ENOMEM;
         p->n_extra++;
@@ -232,6 +275,7 @@ static int guard_blockers(const PreflightRequest *req, Preflight *p) {
 
 int preflight_run(const PreflightRequest *req, Preflight **ret, char **ret_errors) {
         _cleanup_(preflight_freep) Preflight *p = calloc(1, sizeof(Preflight));
+        bool guarded = false;
         int r;
 
         if (!p)
@@ -252,6 +296,7 @@ int preflight_run(const PreflightRequest *req, Preflight **ret, char **ret_error
                 r = guard_table(t, req->ports, req->n_ports, req->sources);
                 if (r < 0)
                         return r;
+                guarded = guarded || r > 0;
         }
         if (req->no_probe) {
                 /* Nothing is proven: no results, so no report shows a probe that never ran. */
@@ -264,7 +309,11 @@ int preflight_run(const PreflightRequest *req, Preflight **ret, char **ret_error
         if (r < 0)
                 return r;
         for (unsigned round = 0; round < GUARD_ROUNDS_MAX; round++) {
-                r = probe_all(req, p->guarded, &p->with_guard, ret_errors);
+                /* S1' is S1 until a guard goes in: the live check's case. */
+                if (round == 0 && !guarded)
+                        r = verdict_copy(&p->as_written, &p->with_guard);
+                else
+                        r = probe_all(req, p->guarded, &p->with_guard, ret_errors);
                 if (r < 0)
                         return r;
                 if (p->with_guard.reachable)

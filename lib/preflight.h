@@ -62,6 +62,7 @@ typedef struct Preflight {
         char **extra;                   /* "inet f2b input": base chains of other tables
                                          * guarded because they block SSH */
         size_t n_extra;
+        ChainRefs extra_chains;         /* the same chains, by name */
         PreflightVerdict as_written;    /* S1 */
         PreflightVerdict with_guard;    /* S1' */
 } Preflight;

@@ -18,7 +18,9 @@
  * the hooks where they enter (netdev ingress of server_if, prerouting, output,
  * arp input and output; input and postrouting see the mark set before them),
  * and the trace events name the rule or policy that dropped one, or the NAT
- * rule that sent it elsewhere. The trace tables carry the owner flag and
+ * rule that sent it elsewhere. A traced drop also ends that connection's
+ * wait early: the ruleset would drop the retransmission too, and a blocked
+ * port then costs a moment rather than the whole timeout. The trace tables carry the owner flag and
  * belong to this process's libnftables socket: even a crash cannot leave them
  * behind, the kernel deletes them when that socket closes.
  *
@@ -72,6 +74,7 @@
 #define TRACE_RECENT 64                 /* packet headers of the latest trace ids */
 #define TRACE_BUFSIZE (64 * 1024)
 #define LINK_UP_TIMEOUT_MS 2000
+#define BLOCKED_GRACE_MS 100           /* from a traced drop to the end of its connection */
 #define RTNL_BUFSIZE 32768
 
 /* The client's greeting: a valid SSH identification string, so that a real
@@ -563,6 +566,7 @@ typedef struct Conn {
         int fd;
         uint16_t cport;                 /* its source port: tells its packets apart in traces */
         ConnState state;
+        uint64_t blocked_ms;            /* when a trace showed it blocked; 0: not (yet) */
         bool connected;
         int error;
         size_t got;
@@ -1182,8 +1186,24 @@ typedef enum SlotKind {
         SLOT_CONN,
 } SlotKind;
 
+static bool is_block(const TraceEvent *e);
+static bool is_conn_pkt(const Pkt *pkt, const Probe *p, const Conn *c);
+
+/* A rule or policy dropped one of @c's packets, or the ARP or neighbour
+ * discovery that it needs: the same packet sent again meets the same
+ * ruleset, so waiting for the deadline would only tell the same. */
+static bool conn_blocked(const Probe *p, const Conn *c) {
+        for (size_t i = 0; i < p->n_events; i++)
+                if (is_block(&p->events[i]) &&
+                    (p->events[i].pkt.kind != PKT_TCP || is_conn_pkt(&p->events[i].pkt, p, c)))
+                        return true;
+        return false;
+}
+
 /* Run every connection to its end or to the deadline, echoing on the
- * server side and collecting trace events as they come. */
+ * server side and collecting trace events as they come. A connection that
+ * the traces show blocked ends a moment later (BLOCKED_GRACE_MS: what the
+ * client sees of a reject, an RST or an ICMP error, comes first). */
 static int exchange(Probe *p) {
         const size_t n_ports = p->req->n_ports;
         struct pollfd fds[1 + 3 * PROBE_PORTS_MAX];
@@ -1210,18 +1230,24 @@ static int exchange(Probe *p) {
                 for (size_t i = 0; i < p->n_peers; i++)
                         if (p->peers[i] >= 0)
                                 ADD(p->peers[i], POLLIN, SLOT_PEER, i);
+                uint64_t now = now_ms(), wake = deadline;
                 for (size_t i = 0; i < n_ports; i++) {
                         Conn *c = &p->conns[i];
+                        if (c->state != CONN_DONE && !c->blocked_ms && conn_blocked(p, c))
+                                c->blocked_ms = now;
+                        if (c->state != CONN_DONE && c->blocked_ms && now >= c->blocked_ms + BLOCKED_GRACE_MS)
+                                conn_finish(c, -ETIMEDOUT);
                         if (c->state == CONN_DONE)
                                 continue;
                         pending = true;
+                        if (c->blocked_ms)
+                                wake = MIN(wake, c->blocked_ms + BLOCKED_GRACE_MS);
                         ADD(c->fd, c->state == CONN_CONNECTING ? POLLOUT : POLLIN, SLOT_CONN, i);
                 }
 #undef ADD
-                uint64_t now = now_ms();
                 if (!pending || now >= deadline)
                         break;
-                if (poll(fds, n, (int) (deadline - now)) < 0) {
+                if (poll(fds, n, (int) (wake - now)) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return negative_errno();

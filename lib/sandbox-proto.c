@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include "macro.h"
 #include "probe.h"
@@ -33,6 +34,9 @@ static const MsgSpec specs[_SANDBOX_MSG_MAX] = {
         [SANDBOX_MSG_FAILED]   = { offsetof(SandboxMsgText, text), 0 },
         [SANDBOX_MSG_PROBE]    = { sizeof(SandboxMsgProbe), 1 },
         [SANDBOX_MSG_PROBED]   = { offsetof(SandboxMsgProbed, ports), 0 },
+        [SANDBOX_MSG_LIST]     = { sizeof(SandboxMsgList), 1 },
+        [SANDBOX_MSG_LISTED]   = { sizeof(SandboxMsgResult), 1 },
+        [SANDBOX_MSG_EXITED]   = { sizeof(SandboxMsgExited), 0 },
 };
 
 static bool is_text(uint32_t type) {
@@ -292,7 +296,10 @@ static bool valid(const SandboxMsg *msg, size_t len, size_t n_fds) {
                        msg->compile.n_groups <= SANDBOX_GROUPS_MAX &&
                        sandbox_display_name_valid(msg->compile.display_name);
         case SANDBOX_MSG_RESULT:
+        case SANDBOX_MSG_LISTED:
                 return len == sizeof(SandboxMsgResult);
+        case SANDBOX_MSG_LIST:
+                return len == sizeof(SandboxMsgList);
         case SANDBOX_MSG_REJECTED:
                 return msg->text.error == 0 && msg->text.len <= SANDBOX_TEXT_MAX &&
                        len == sandbox_msg_size(msg);
@@ -303,6 +310,9 @@ static bool valid(const SandboxMsg *msg, size_t len, size_t n_fds) {
                 return len == sizeof(SandboxMsgProbe) && !sandbox_msg_probe_check(&msg->probe);
         case SANDBOX_MSG_PROBED:
                 return probed_valid(&msg->probed, len);
+        case SANDBOX_MSG_EXITED:
+                return len == sizeof(SandboxMsgExited) &&
+                       (WIFEXITED(msg->exited.status) || WIFSIGNALED(msg->exited.status));
         case _SANDBOX_MSG_MAX:
                 break;
         }

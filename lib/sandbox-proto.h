@@ -9,8 +9,9 @@
 
 #include "probe.h"
 
-/* The child's end of the SOCK_SEQPACKET socketpair: one send is one message,
- * so a message is never split or merged with the next one. */
+/* The child's end of the SOCK_SEQPACKET socket (a socketpair, or the
+ * connection to the sandbox service): one send is one message, so a
+ * message is never split or merged with the next one. */
 #define SANDBOX_FD 3
 
 #define SANDBOX_GROUPS_MAX 1024
@@ -44,6 +45,14 @@ typedef enum SandboxMsgType {
         SANDBOX_MSG_PROBE,
         /* child → parent: SandboxMsgProbed; no fd */
         SANDBOX_MSG_PROBED,
+        /* parent → child: SandboxMsgList; fd: the ruleset to list (a snapshot) */
+        SANDBOX_MSG_LIST,
+        /* child → parent: SandboxMsgResult; fd: nft's listing, text in a sealed memfd */
+        SANDBOX_MSG_LISTED,
+        /* spawner → parent, after everything the child sent: SandboxMsgExited;
+         * no fd. Only from the sandbox service (lib/sandbox-child.h), whose
+         * spawner, not the parent, reaps the child. */
+        SANDBOX_MSG_EXITED,
         _SANDBOX_MSG_MAX,
 } SandboxMsgType;
 
@@ -121,9 +130,21 @@ typedef struct SandboxMsgProbed {
         SandboxProbePort ports[SANDBOX_PROBE_PORTS_MAX];
 } SandboxMsgProbed;
 
+/* No credentials: nothing is read but the ruleset. */
+typedef struct SandboxMsgList {
+        uint32_t type;
+        SandboxMsgLimits limits;
+} SandboxMsgList;
+
 typedef struct SandboxMsgResult {
         uint32_t type;
 } SandboxMsgResult;
+
+/* How the child ended: a wait status that says it exited or was killed. */
+typedef struct SandboxMsgExited {
+        uint32_t type;
+        int32_t status;
+} SandboxMsgExited;
 
 /* On the wire: the header and exactly @len bytes of text. */
 typedef struct SandboxMsgText {
@@ -140,6 +161,8 @@ typedef union SandboxMsg {
         SandboxMsgText text;
         SandboxMsgProbe probe;
         SandboxMsgProbed probed;
+        SandboxMsgList list;
+        SandboxMsgExited exited;
 } SandboxMsg;
 
 /* A display name the protocol carries: 1..SANDBOX_NAME_MAX-1 bytes, no
@@ -178,7 +201,8 @@ int sandbox_msg_send(int sock, const SandboxMsg *msg, const int *fds, size_t n_f
  * length, exact number of fds, for COMPILE a bounded group count and a
  * clean display name, for PROBE a clean interface name, valid addresses and
  * ports, for PROBED a bounded port count and in each port values in range
- * and NUL-terminated strings. Received fds are O_CLOEXEC, in order in @ret_fds, the
+ * and NUL-terminated strings, for EXITED the wait status of an exit or a
+ * signal. Received fds are O_CLOEXEC, in order in @ret_fds, the
  * unused slots -1. Returns the type, 0 when
  * the peer has closed, -EAGAIN with @flags MSG_DONTWAIT and nothing queued,
  * -EBADMSG for anything outside the contract (no fd is left open). */

@@ -27,12 +27,19 @@
  * snapshot_read(), which validates every object. The whole process group is
  * killed before the child is reaped, so nothing it started outlives it.
  *
+ * Under systemd the daemon holds none of the privileges the child needs
+ * (namespaces, the caller's uid), so it does not fork the child: it
+ * connects to the sandbox service (sandbox_set_service()), whose spawner
+ * runs the child on that very connection (sandbox-child.c). The protocol
+ * with the child is the same; only the wait status comes from the
+ * spawner's last message instead of waitpid(), and the child is killed by
+ * our hang-up instead of by us.
+ *
  * This waits synchronously; the caller decides which thread or process pays
  * for that.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,22 +47,22 @@
 #include <string.h>
 #include <time.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "errtext.h"
+#include "fileio.h"
 #include "macro.h"
 #include "probe.h"
+#include "sandbox-child.h"
 #include "sandbox-proto.h"
 #include "sandbox.h"
 #include "snapshot.h"
 
 /* libnftables calls exit() with this code when an allocation fails. */
 #define NFT_EXIT_NOMEM 2
-/* The forked child could not execute the sandbox. */
-#define EXIT_NO_EXEC 127
 
 /* What one run of the sandbox is: the words for how it ended, its limits,
  * and the answer that means success. */
@@ -68,10 +75,16 @@ typedef struct Run {
         bool may_reject;                /* SANDBOX_MSG_REJECTED is an answer too */
 } Run;
 
-static const char *sandbox_path(void) {
-        const char *p = secure_getenv("FWGUARD_SANDBOX");
+/* Where the sandbox service listens (sandbox_set_service()); NULL: the
+ * sandbox is forked here. */
+static const char *service_socket;
 
-        return p && *p ? p : LIBEXECDIR "/fwguard-sandbox";
+void sandbox_set_service(const char *socket_path) {
+        service_socket = socket_path;
+}
+
+bool sandbox_has_service(void) {
+        return service_socket != NULL;
 }
 
 /* A ruleset travels as a memfd: an fd, never a path, and no disk involved. */
@@ -88,79 +101,6 @@ static int snapshot_memfd(const Ruleset *rs, int *ret) {
                 return negative_errno();
         *ret = TAKE_FD(fd);
         return 0;
-}
-
-static int spawn(const char *path, int child_sock, pid_t *ret) {
-        _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        char *argv[] = { (char *) "fwguard-sandbox", NULL };
-        pid_t pid;
-
-        if (null < 0)
-                return negative_errno();
-        pid = fork();
-        if (pid < 0)
-                return negative_errno();
-        if (pid == 0) {
-                /* Only async-signal-safe calls until execve(): the parent may
-                 * have threads. Move both fds above SANDBOX_FD first, so that
-                 * neither is clobbered by the dup2()s whatever its number. */
-                int s = fcntl(child_sock, F_DUPFD, SANDBOX_FD + 1);
-                int n = fcntl(null, F_DUPFD, SANDBOX_FD + 1);
-
-                (void) setpgid(0, 0);
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (s < 0 || n < 0 || dup2(n, STDIN_FILENO) < 0 || dup2(n, STDOUT_FILENO) < 0 ||
-                    dup2(s, SANDBOX_FD) < 0)
-                        _exit(EXIT_NO_EXEC);
-                (void) close_range(SANDBOX_FD + 1, ~0U, 0);
-                execve(path, argv, environ);
-                _exit(EXIT_NO_EXEC);
-        }
-        /* From this side too, so that the group exists before we may kill it. */
-        (void) setpgid(pid, pid);
-        *ret = pid;
-        return 0;
-}
-
-/* Wait until the child's end of the socket is closed, or the deadline
- * passes: 0 or -ETIMEDOUT. The sandbox holds that end close-on-exec and
- * nobody else has it, so its hang-up is the child's exit; this works where
- * pidfds do not (valgrind). Asking for no event means the answer already
- * queued does not wake us: only POLLHUP and POLLERR do. */
-static int wait_hangup(int sock, uint64_t deadline) {
-        for (;;) {
-                struct pollfd p = { .fd = sock, .events = 0 };
-                uint64_t now = now_usec(CLOCK_MONOTONIC);
-                int r;
-
-                if (now >= deadline)
-                        return -ETIMEDOUT;
-                r = poll(&p, 1, (int) MIN((deadline - now + 999) / 1000, (uint64_t) INT32_MAX));
-                if (r > 0)
-                        return 0;
-                if (r < 0 && errno != EINTR)
-                        return negative_errno();
-        }
-}
-
-/* Kill what is left of the child's process group, then reap the child. The
- * group is killed first: while the child is an unreaped zombie its group id
- * cannot be reused, so the signal reaches nobody else. A child that is
- * already exiting keeps its own exit status. */
-static int reap(pid_t *pid) {
-        int status = 0;
-
-        if (*pid <= 0)
-                return 0;
-        (void) kill(-*pid, SIGKILL);
-        while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        *pid = 0;
-        return status;
-}
-
-static void reapp(pid_t *pid) {
-        (void) reap(pid);
 }
 
 /* @lim with its defaults, and a deadline of its timeout plus @extra_ms (the
@@ -206,7 +146,10 @@ static int judge_exit(int status, bool timed_out, const Run *run, const char *pa
         case NFT_EXIT_NOMEM:
                 return errtext(ret_errors, -ENOMEM, "%s ran out of memory (limit %llu MiB); nothing live was changed",
                             run->who, (unsigned long long) (run->lim.memory_bytes >> 20));
-        case EXIT_NO_EXEC:
+        case SANDBOX_CHILD_EXIT_NO_EXEC:
+                if (service_socket)
+                        return errtext(ret_errors, -ENOEXEC, "the sandbox service at %s cannot execute the sandbox",
+                                    service_socket);
                 return errtext(ret_errors, -ENOEXEC, "cannot execute the sandbox %s", path);
         default:
                 return errtext(ret_errors, -EPROTO, "the sandbox failed (exit status %d) without an answer",
@@ -214,14 +157,21 @@ static int judge_exit(int status, bool timed_out, const Run *run, const char *pa
         }
 }
 
-static int read_s1(int fd, const Ruleset *s0, Ruleset **ret, char **ret_errors) {
+/* An answer's fd must be a memfd sealed against any change: it cannot
+ * change while we read it. */
+static bool sealed(int fd) {
         const int need = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
+        int seals = fcntl(fd, F_GET_SEALS);
+
+        return seals >= 0 && (seals & need) == need;
+}
+
+static int read_s1(int fd, const Ruleset *s0, Ruleset **ret, char **ret_errors) {
         _cleanup_(ruleset_freep) Ruleset *s1 = NULL;
         char err[256] = "";
-        int seals, r;
+        int r;
 
-        seals = fcntl(fd, F_GET_SEALS);
-        if (seals < 0 || (seals & need) != need)
+        if (!sealed(fd))
                 return errtext(ret_errors, -EPROTO, "the sandbox's result is not a sealed memfd");
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return errtext(ret_errors, negative_errno(), "cannot read the sandbox's result: %m");
@@ -249,58 +199,80 @@ static void close_fds(int fds[static SANDBOX_FDS_MAX]) {
                         close(fds[i]);
 }
 
-/* The one answer of a child that exited 0, into @msg: 0 for the answer of
- * success, with *ret_fd its fd (-1 if it has none). Anything after the
- * answer breaks the protocol. */
-static int take_answer(int sock, const Run *run, SandboxMsg *msg, int *ret_fd, char **ret_errors) {
-        _cleanup_free_ SandboxMsg *extra = malloc(sizeof(SandboxMsg));
-        _cleanup_close_ int fd = -1;
+/* One message into @msg: the fd of the answer of success into *@ret_fd,
+ * any other fd closed. Its type, or what sandbox_msg_recv() said. */
+static int recv_msg(int sock, const Run *run, SandboxMsg *msg, int *ret_fd) {
         int fds[SANDBOX_FDS_MAX], r;
 
-        if (!extra)
-                return errtext(ret_errors, -ENOMEM, "out of memory");
         r = sandbox_msg_recv(sock, MSG_DONTWAIT, msg, fds);
-        /* -ECONNRESET: it exited with our request still unread. */
-        if (r == 0 || r == -EAGAIN || r == -ECONNRESET)
-                return errtext(ret_errors, -EPROTO, "the sandbox exited without an answer");
-        if (r == -EBADMSG)
-                return errtext(ret_errors, -EPROTO, "the sandbox sent an answer outside the protocol");
-        if (r < 0)
-                return errtext(ret_errors, r, "cannot read the sandbox's answer: %s", strerror(-r));
-        if (msg->type == run->answer)
-                fd = TAKE_FD(fds[0]);
+        if (r <= 0)
+                return r;
+        if (r == (int) run->answer)
+                *ret_fd = TAKE_FD(fds[0]);
         close_fds(fds);
+        return r;
+}
 
-        r = sandbox_msg_recv(sock, MSG_DONTWAIT, extra, fds);
-        if (r > 0)
-                close_fds(fds);
-        if (r > 0 || r == -EBADMSG)
-                return errtext(ret_errors, -EPROTO, "the sandbox sent more than one answer");
+/* From the sandbox service, how the child ended comes after its answer
+ * (@first, of type *@type), or in place of it (then *@type becomes
+ * -EAGAIN: no answer). 0 with *@ret_status, or -EPROTO. */
+static int take_status(int sock, int *type, const SandboxMsg *first, SandboxMsg *buf, int *ret_status,
+                       char **ret_errors) {
+        int fds[SANDBOX_FDS_MAX], r;
 
-        if (msg->type == run->answer) {
-                *ret_fd = TAKE_FD(fd);
+        if (*type == SANDBOX_MSG_EXITED) {
+                *ret_status = first->exited.status;
+                *type = -EAGAIN;
                 return 0;
         }
-        if (msg->type == SANDBOX_MSG_REJECTED && run->may_reject)
+        r = sandbox_msg_recv(sock, MSG_DONTWAIT, buf, fds);
+        if (r > 0)
+                close_fds(fds);
+        if (r != SANDBOX_MSG_EXITED)
+                return errtext(ret_errors, -EPROTO, "the sandbox service did not say how the sandbox ended "
+                            "(see journalctl -u 'fwguard-sandbox@*')");
+        *ret_status = buf->exited.status;
+        return 0;
+}
+
+/* What the child's one message says, of type @type or as its receipt
+ * failed: 0 for the answer of success. */
+static int judge_answer(int type, const Run *run, const SandboxMsg *msg, char **ret_errors) {
+        /* -ECONNRESET: it exited with our request still unread. */
+        if (type == 0 || type == -EAGAIN || type == -ECONNRESET)
+                return errtext(ret_errors, -EPROTO, "the sandbox exited without an answer");
+        if (type == -EBADMSG)
+                return errtext(ret_errors, -EPROTO, "the sandbox sent an answer outside the protocol");
+        if (type < 0)
+                return errtext(ret_errors, type, "cannot read the sandbox's answer: %s", strerror(-type));
+        if (type == (int) run->answer)
+                return 0;
+        if (type == SANDBOX_MSG_REJECTED && run->may_reject)
                 return errtext(ret_errors, -EINVAL, "%.*s", (int) msg->text.len, msg->text.text);
-        if (msg->type == SANDBOX_MSG_FAILED)
+        if (type == SANDBOX_MSG_FAILED)
                 /* -EINVAL is reserved for "nft refused the rules". */
                 return errtext(ret_errors, msg->text.error == -EINVAL ? -EIO : msg->text.error,
                             "%.*s", (int) msg->text.len, msg->text.text);
         return errtext(ret_errors, -EPROTO, "the sandbox sent an answer outside the protocol");
 }
 
-/* Start the sandbox, hand it @req with @fds, wait until it ends or the
- * deadline passes, judge how it ended and take its one answer: see
- * take_answer(). Otherwise a negative errno with *ret_errors set. */
-static int run_sandbox(const Run *run, const SandboxMsg *req, const int *fds, size_t n_fds,
-                       SandboxMsg *ret, int *ret_fd, char **ret_errors) {
-        _cleanup_(reapp) pid_t child = 0;
+/* Anything after the one answer (and the service's word) breaks the protocol. */
+static int expect_end(int sock, SandboxMsg *buf, char **ret_errors) {
+        int fds[SANDBOX_FDS_MAX], r;
+
+        r = sandbox_msg_recv(sock, MSG_DONTWAIT, buf, fds);
+        if (r > 0)
+                close_fds(fds);
+        if (r > 0 || r == -EBADMSG)
+                return errtext(ret_errors, -EPROTO, "the sandbox sent more than one answer");
+        return 0;
+}
+
+/* The sandbox forked here, on one end of a new socketpair; the other end
+ * into *@ret_sock. */
+static int fork_child(const char *path, int *ret_sock, pid_t *ret_child, char **ret_errors) {
         _cleanup_close_ int sock = -1, child_sock = -1;
-        const char *path = sandbox_path();
-        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t) run->wall_sec * 1000000ULL;
-        int pair[2], status, r;
-        bool timed_out;
+        int pair[2], r;
 
         if (access(path, X_OK) < 0)
                 return errtext(ret_errors, negative_errno(), "cannot execute the sandbox %s: %m", path);
@@ -308,27 +280,96 @@ static int run_sandbox(const Run *run, const SandboxMsg *req, const int *fds, si
                 return errtext(ret_errors, negative_errno(), "cannot create the sandbox's socket: %m");
         sock = pair[0];
         child_sock = pair[1];
-
-        r = spawn(path, child_sock, &child);
+        r = sandbox_child_spawn(path, child_sock, ret_child);
         if (r < 0)
                 return errtext(ret_errors, r, "cannot start the sandbox: %s", strerror(-r));
-        /* Our copy of the child's end would keep the socket open forever. */
-        close(TAKE_FD(child_sock));
+        /* Our copy of the child's end (closed here) would keep the socket open forever. */
+        *ret_sock = TAKE_FD(sock);
+        return 0;
+}
+
+/* A connection to the sandbox service: systemd starts a spawner for it,
+ * and the child that the spawner runs answers on it. Whoever listens must
+ * be root (systemd): the rules and S0 go there. */
+static int service_connect(const char *path, int *ret_sock, char **ret_errors) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int sock = -1;
+        struct ucred peer;
+        socklen_t len = sizeof(peer);
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return errtext(ret_errors, -ENAMETOOLONG, "the path of the sandbox service is too long: %s", path);
+        strcpy(sa.sun_path, path);
+        sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (sock < 0)
+                return errtext(ret_errors, negative_errno(), "cannot create the sandbox's socket: %m");
+        if (connect(sock, (const struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return errtext(ret_errors, negative_errno(), "cannot reach the sandbox service at %s: %m", path);
+        if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
+                return errtext(ret_errors, negative_errno(), "cannot tell who runs the sandbox service at %s: %m",
+                            path);
+        if (peer.uid != 0)
+                return errtext(ret_errors, -EPERM, "the sandbox service at %s does not run as root (uid %u)",
+                            path, (unsigned) peer.uid);
+        *ret_sock = TAKE_FD(sock);
+        return 0;
+}
+
+/* Start the sandbox (here, or through the service), hand it @req with
+ * @fds, wait until it ends or the deadline passes, judge how it ended, then
+ * its one answer: 0 for the answer of success, in @ret with its fd in
+ * *@ret_fd (-1 if it has none). Otherwise a negative errno with
+ * *ret_errors set. */
+static int run_sandbox(const Run *run, const SandboxMsg *req, const int *fds, size_t n_fds,
+                       SandboxMsg *ret, int *ret_fd, char **ret_errors) {
+        _cleanup_(sandbox_child_reapp) pid_t child = 0;
+        _cleanup_free_ SandboxMsg *extra = malloc(sizeof(SandboxMsg));
+        _cleanup_close_ int sock = -1, fd = -1;
+        const char *path = sandbox_child_path();
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t) run->wall_sec * 1000000ULL;
+        int status = 0, type, r;
+
+        if (!extra)
+                return errtext(ret_errors, -ENOMEM, "out of memory");
+        if (service_socket)
+                r = service_connect(service_socket, &sock, ret_errors);
+        else
+                r = fork_child(path, &sock, &child, ret_errors);
+        if (r < 0)
+                return r;
 
         r = sandbox_msg_send(sock, req, fds, n_fds);
         /* A child that died early resets the socket: how it died says why. */
         if (r < 0 && r != -EPIPE && r != -ECONNRESET)
                 return errtext(ret_errors, r, "cannot send the request to the sandbox: %s", strerror(-r));
 
-        r = wait_hangup(sock, deadline);
-        if (r < 0 && r != -ETIMEDOUT)
+        /* At the deadline, our hang-up (the return) makes the service kill
+         * its child; a child forked here is killed when it is reaped. */
+        r = sandbox_child_wait(sock, -1, deadline);
+        if (r == -ETIMEDOUT)
+                return judge_exit(0, true, run, path, ret_errors);
+        if (r < 0)
                 return errtext(ret_errors, r, "cannot wait for the sandbox: %s", strerror(-r));
-        timed_out = r == -ETIMEDOUT;
-        status = reap(&child);
-        r = judge_exit(status, timed_out, run, path, ret_errors);
+
+        /* Everything is queued by now: the child's answer, then the service's word. */
+        type = recv_msg(sock, run, ret, &fd);
+        if (service_socket) {
+                r = take_status(sock, &type, ret, extra, &status, ret_errors);
+                if (r < 0)
+                        return r;
+        } else
+                status = sandbox_child_reap(&child);
+        r = judge_exit(status, false, run, path, ret_errors);
         if (r < 0)
                 return r;
-        return take_answer(sock, run, ret, ret_fd, ret_errors);
+        r = judge_answer(type, run, ret, ret_errors);
+        if (r < 0)
+                return r;
+        r = expect_end(sock, extra, ret_errors);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
 }
 
 int sandbox_compile(const SandboxRequest *req, Ruleset **ret_s1, char **ret_errors) {
@@ -430,4 +471,34 @@ int sandbox_probe(const SandboxProbeRequest *req, ProbeResult *ret, char **ret_e
         if (r < 0)
                 return r;
         return read_probed(&answer->probed, m, ret, ret_errors);
+}
+
+int sandbox_list(const Ruleset *rs, int out_fd, char **ret_errors) {
+        _cleanup_free_ SandboxMsg *msg = calloc(1, sizeof(SandboxMsg)), *answer = malloc(sizeof(SandboxMsg));
+        _cleanup_close_ int rs_fd = -1, text_fd = -1;
+        Run run;
+        int r;
+
+        if (ret_errors)
+                *ret_errors = NULL;
+        if (!msg || !answer)
+                return errtext(ret_errors, -ENOMEM, "out of memory");
+        run = run_make("the listing", "", &(SandboxLimits) {}, 0, SANDBOX_MSG_LISTED, false);
+        msg->list.type = SANDBOX_MSG_LIST;
+        msg->list.limits = run_limits(&run);
+
+        r = snapshot_memfd(rs, &rs_fd);
+        if (r < 0)
+                return errtext(ret_errors, r, "cannot hand the ruleset to list to the sandbox: %s", strerror(-r));
+        r = run_sandbox(&run, msg, &rs_fd, 1, answer, &text_fd, ret_errors);
+        if (r < 0)
+                return r;
+        if (!sealed(text_fd))
+                return errtext(ret_errors, -EPROTO, "the sandbox's listing is not a sealed memfd");
+        if (lseek(text_fd, 0, SEEK_SET) < 0)
+                return errtext(ret_errors, negative_errno(), "cannot read the sandbox's listing: %m");
+        r = fileio_copy(text_fd, out_fd);
+        if (r < 0)
+                return errtext(ret_errors, r, "cannot copy the sandbox's listing: %s", strerror(-r));
+        return 0;
 }

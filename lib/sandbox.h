@@ -2,6 +2,7 @@
 /* sandbox.h — compile nft text with the caller's permissions, and probe rulesets, in an isolated child */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -34,11 +35,22 @@ typedef struct SandboxRequest {
         SandboxLimits limits;
 } SandboxRequest;
 
+/* From now on, compiles and probes do not fork the sandbox but connect to
+ * the sandbox service listening at @socket_path (SOCK_SEQPACKET; systemd's
+ * fwguard-sandbox.socket, or anything that runs fwguard-sandbox-spawner per
+ * connection the same way), which must run as root. NULL: fork it again.
+ * For the whole process: call it before any thread runs the sandbox.
+ * @socket_path is kept, not copied. */
+void sandbox_set_service(const char *socket_path);
+/* Is a sandbox service set? */
+bool sandbox_has_service(void);
+
 /* Load @req->s0 into a fresh network namespace whose placeholder links carry
  * the host's interface names, indexes and addresses, run the rules there with
  * libnftables as the caller, and hand back the resulting ruleset S1. Tables
  * that are owned in S0 are marked owned in S1 too. Nothing live is touched.
- * The sandbox executable is $FWGUARD_SANDBOX, else LIBEXECDIR/fwguard-sandbox.
+ * The sandbox executable is $FWGUARD_SANDBOX, else LIBEXECDIR/fwguard-sandbox,
+ * forked here or started by the sandbox service (sandbox_set_service()).
  *
  * Returns 0 with *ret_s1 set, or a negative errno with *ret_errors (if not
  * NULL) set to text for the user:
@@ -82,6 +94,13 @@ typedef struct SandboxProbeRequest {
  *               the others, the probe itself failed (the text says how).
  * @ret is untouched on failure, *ret_errors NULL on success. */
 int sandbox_probe(const SandboxProbeRequest *req, ProbeResult *ret, char **ret_errors);
+
+/* nft's listing of @rs, made in a fresh sandbox (as for sandbox_probe(),
+ * with placeholders of the host's links: interfaces print by name), written
+ * to @out_fd. 0, or a negative errno with *ret_errors saying why (-ETIMEDOUT,
+ * -ENOMEM, -EPROTO, other: as for sandbox_compile()). The text is nft's,
+ * passed on unchecked: it is for people and for diffs, never parsed. */
+int sandbox_list(const Ruleset *rs, int out_fd, char **ret_errors);
 
 /* ---------------------------------------------------------------- the run profile */
 

@@ -7,6 +7,10 @@
  * with one batch and lists it with libnftables. Tables owned by another
  * process are loaded too, without the owner flag (there is no owner here),
  * and marked with a comment.
+ *
+ * Where a sandbox service is set (fwguardd under systemd, which may make
+ * no namespace of its own), the listing is made by the sandbox there
+ * (sandbox_list()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 #include "batch.h"
 #include "macro.h"
 #include "nl.h"
+#include "sandbox.h"
 #include "show.h"
 
 static int write_file(const char *path, const char *text) {
@@ -88,6 +93,15 @@ static int child(Ruleset *rs, int out_fd, int err_fd) {
         return r == 0 ? 0 : 1;
 }
 
+static int list_in_sandbox(const Ruleset *rs, int out_fd, char *err, size_t errlen) {
+        _cleanup_free_ char *errors = NULL;
+        int r = sandbox_list(rs, out_fd, &errors);
+
+        if (r < 0 && errlen > 0)
+                snprintf(err, errlen, "%s", errors ? errors : strerror(-r));
+        return r;
+}
+
 int show_ruleset(const Ruleset *rs, int out_fd, char *err, size_t errlen) {
         int pipefd[2], status;
         ssize_t n;
@@ -99,6 +113,8 @@ int show_ruleset(const Ruleset *rs, int out_fd, char *err, size_t errlen) {
                         dprintf(out_fd, "# table %s %s is owned by another process: shown here, never restored\n",
                                 family_name(t->family), t->name);
         }
+        if (sandbox_has_service())
+                return list_in_sandbox(rs, out_fd, err, errlen);
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return negative_errno();
         fflush(NULL);

@@ -7,6 +7,7 @@
 #include "ruleset.h"
 
 /* Load @rs into a fresh private network namespace in a child process and
- * list it there with libnftables, writing the text to @out_fd. The live
- * ruleset is never involved. */
+ * list it there with libnftables, writing the text to @out_fd: in the
+ * sandbox service if one is set (sandbox_set_service()). The live ruleset
+ * is never involved. */
 int show_ruleset(const Ruleset *rs, int out_fd, char *err, size_t errlen);

@@ -30,6 +30,7 @@
  *   trial/s1.fwg         S1' as committed
  *   trial/target-N.fwg   the rollback target, N = the record's target_seq
  *   trial/report         free text for the user (optional, see trial_set_report())
+ *   trial/extra-*        other modules' files (lib/persist), see trial_store_path()
  *   trial/file-I.old     the old content of the record's I-th file (0-based),
  *   trial/file-I.new     and its new one; absent where the file is absent then
  * (A trial's network sysctls, old and new values, are lines of the record.)
@@ -39,7 +40,8 @@
  * written last: a record never names a snapshot that is not durable. A new
  * rollback target gets a new name, because overwriting the one that the
  * durable record names would break that rule for the time in between.
- * Anything in trial/ that the record does not name, but for the report, is a
+ * Anything in trial/ that the record does not name, but for the report and
+ * the extra files, is a
  * leftover of an interrupted write and is removed once the record has been
  * read. The report is not named by the record because nothing depends on it:
  * it is there or not, whole either way.
@@ -71,6 +73,7 @@
 
 #include <zlib.h>
 
+#include "errtext.h"
 #include "fileio.h"
 #include "macro.h"
 #include "snapshot.h"
@@ -138,18 +141,6 @@ const char *trial_files_state_to_string(TrialFilesState s) {
 
 static const char *state_name(TrialState s) {
         return trial_state_to_string(s) ?: "invalid";
-}
-
-_printf_(4, 5)
-static int fail(int r, char *err, size_t errlen, const char *fmt, ...) {
-        va_list ap;
-
-        if (err && errlen > 0) {
-                va_start(ap, fmt);
-                vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return r;
 }
 
 static char *path_join(const char *dir, const char *name) {
@@ -362,7 +353,7 @@ static int store_write(TrialStore *s, const char *name, fileio_writer writer, vo
                 return -ENOMEM;
         r = fileio_write_atomic(path, 0600, writer, userdata);
         if (r < 0)
-                return fail(r, err, errlen, "writing %s: %s", path, strerror(-r));
+                return errbuf(r, err, errlen, "writing %s: %s", path, strerror(-r));
         return 0;
 }
 
@@ -371,7 +362,7 @@ static int record_write(TrialStore *s, const Trial *t, char *err, size_t errlen)
         int r = record_format(t, &text);
 
         if (r < 0)
-                return fail(r, err, errlen, "formatting the trial record: %s", strerror(-r));
+                return errbuf(r, err, errlen, "formatting the trial record: %s", strerror(-r));
         return store_write(s, "record", write_text, text, err, errlen);
 }
 
@@ -611,7 +602,7 @@ static int record_parse(char *buf, size_t len, Trial *t, char *err, size_t errle
         unsigned long crc;
 
         if (len == 0 || buf[len - 1] != '\n' || memchr(buf, '\0', len))
-                return fail(-EBADMSG, err, errlen, "record is truncated or not text");
+                return errbuf(-EBADMSG, err, errlen, "record is truncated or not text");
         buf[len - 1] = '\0';
         crc_line = strrchr(buf, '\n');
         crc_line = crc_line ? crc_line + 1 : buf;
@@ -619,15 +610,15 @@ static int record_parse(char *buf, size_t len, Trial *t, char *err, size_t errle
          * same number would be a change that the checksum lets through. */
         if (strncmp(crc_line, "crc32=", 6) != 0 || strlen(crc_line) != 14 ||
             strspn(crc_line + 6, "0123456789abcdef") != 8)
-                return fail(-EBADMSG, err, errlen, "record is truncated: no checksum line at its end");
+                return errbuf(-EBADMSG, err, errlen, "record is truncated: no checksum line at its end");
         crc = strtoul(crc_line + 6, NULL, 16);
         if (crc != crc32(crc32(0L, Z_NULL, 0), (const Bytef *) buf, (uInt) (crc_line - buf)))
-                return fail(-EBADMSG, err, errlen, "record does not match its checksum");
+                return errbuf(-EBADMSG, err, errlen, "record does not match its checksum");
         *crc_line = '\0';
 
         next = strchr(buf, '\n');
         if (!next || (size_t) (next - buf) != strlen(RECORD_MAGIC) || strncmp(buf, RECORD_MAGIC, strlen(RECORD_MAGIC)) != 0)
-                return fail(-EBADMSG, err, errlen, "record does not start with \"" RECORD_MAGIC "\"");
+                return errbuf(-EBADMSG, err, errlen, "record does not start with \"" RECORD_MAGIC "\"");
         for (line = next + 1; *line; line = next + 1) {
                 char *eq;
                 int key = -1, r;
@@ -643,23 +634,23 @@ static int record_parse(char *buf, size_t len, Trial *t, char *err, size_t errle
                                         key = k;
                 }
                 if (key < 0)
-                        return fail(-EBADMSG, err, errlen, "record line %u: unknown or no key", lineno);
+                        return errbuf(-EBADMSG, err, errlen, "record line %u: unknown or no key", lineno);
                 if (key != KEY_TOUCHED && key != KEY_FILE && key != KEY_SYSCTL && (seen & (1U << key)))
-                        return fail(-EBADMSG, err, errlen, "record line %u: %s given twice", lineno, line);
+                        return errbuf(-EBADMSG, err, errlen, "record line %u: %s given twice", lineno, line);
                 seen |= 1U << key;
                 r = record_field(t, (RecordKey) key, eq + 1);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return fail(-EBADMSG, err, errlen, "record line %u: bad %s", lineno, line);
+                        return errbuf(-EBADMSG, err, errlen, "record line %u: bad %s", lineno, line);
         }
         for (int k = 0; k < KEY_TOUCHED; k++)
                 if (!(seen & (1U << k)))
-                        return fail(-EBADMSG, err, errlen, "record has no %s", key_names[k]);
+                        return errbuf(-EBADMSG, err, errlen, "record has no %s", key_names[k]);
         if (t->state == TRIAL_ROLLING_BACK && t->target_seq == 0)
-                return fail(-EBADMSG, err, errlen, "record is rolling back without a target");
+                return errbuf(-EBADMSG, err, errlen, "record is rolling back without a target");
         if ((t->n_files > 0 || t->n_sysctls > 0) && !(seen & (1U << KEY_FILES_STATE)))
-                return fail(-EBADMSG, err, errlen, "record names files or sysctls but not their state");
+                return errbuf(-EBADMSG, err, errlen, "record names files or sysctls but not their state");
         return 0;
 }
 
@@ -670,9 +661,9 @@ static int trial_file_read(const char *path, size_t max, char **ret, size_t *ret
         int r = read_file(path, max, ret, ret_len);
 
         if (r == -EFBIG)
-                return fail(-EBADMSG, err, errlen, "%s: larger than %zu bytes", path, max);
+                return errbuf(-EBADMSG, err, errlen, "%s: larger than %zu bytes", path, max);
         if (r < 0 && r != -ENOENT)
-                return fail(r, err, errlen, "reading %s: %s", path, strerror(-r));
+                return errbuf(r, err, errlen, "reading %s: %s", path, strerror(-r));
         return r;
 }
 
@@ -688,12 +679,12 @@ static int record_read(const char *dir, Trial *t, char *err, size_t errlen) {
         /* Callers read a directory that holds a trial: one without its
          * record is damaged, not absent. */
         if (r == -ENOENT)
-                return fail(-EBADMSG, err, errlen, "%s is missing", path);
+                return errbuf(-EBADMSG, err, errlen, "%s is missing", path);
         if (r < 0)
                 return r;
         r = record_parse(buf, len, t, e, sizeof(e));
         if (r < 0)
-                return fail(r, err, errlen, "%s: %s", path, e);
+                return errbuf(r, err, errlen, "%s: %s", path, e);
         return 0;
 }
 
@@ -707,12 +698,12 @@ static int snapshot_load(const char *dir, const char *name, Ruleset **ret, char 
                 return -ENOMEM;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 && errno == ENOENT)
-                return fail(-EBADMSG, err, errlen, "the record names %s, which is missing", path);
+                return errbuf(-EBADMSG, err, errlen, "the record names %s, which is missing", path);
         if (fd < 0)
-                return fail(negative_errno(), err, errlen, "opening %s: %m", path);
+                return errbuf(negative_errno(), err, errlen, "opening %s: %m", path);
         r = snapshot_read(fd, ret, NULL, e, sizeof(e));
         if (r < 0)
-                return fail(r, err, errlen, "%s: %s", path, r == -EBADMSG ? e : strerror(-r));
+                return errbuf(r, err, errlen, "%s: %s", path, r == -EBADMSG ? e : strerror(-r));
         return 0;
 }
 
@@ -736,7 +727,7 @@ static int report_read(const char *dir, char **ret, char *err, size_t errlen) {
         if (r < 0)
                 return r;
         if (strlen(buf) != len)
-                return fail(-EBADMSG, err, errlen, "%s: not text", path);
+                return errbuf(-EBADMSG, err, errlen, "%s: not text", path);
         *ret = TAKE_PTR(buf);
         return 0;
 }
@@ -784,11 +775,15 @@ static bool file_content_kept(const Trial *t, const char *name) {
         return false;
 }
 
+void trial_summary_clear(TrialSummary *s) {
+        free(s->summary);
+        free(s->report);
+        *s = (TrialSummary) {};
+}
+
 void trial_summaries_free(TrialSummary *s, size_t n) {
-        for (size_t i = 0; s && i < n; i++) {
-                free(s[i].summary);
-                free(s[i].report);
-        }
+        for (size_t i = 0; s && i < n; i++)
+                trial_summary_clear(&s[i]);
         free(s);
 }
 
@@ -811,6 +806,7 @@ static int trial_dir_clean(TrialStore *s, const Trial *keep) {
                         continue;
                 if (keep && (streq(de->d_name, "record") || streq(de->d_name, "s0.fwg") ||
                              streq(de->d_name, "s1.fwg") || streq(de->d_name, "report") ||
+                             strncmp(de->d_name, TRIAL_EXTRA_PREFIX, strlen(TRIAL_EXTRA_PREFIX)) == 0 ||
                              streq_ptr(de->d_name, target) || file_content_kept(keep, de->d_name)))
                         continue;
                 if (unlinkat(dirfd(d), de->d_name, 0) < 0 && r == 0)
@@ -862,12 +858,26 @@ static int trial_read(const char *dir, bool snapshots, Trial **ret, char *err, s
                         r = trial_file_read(path, TRIAL_FILE_MAX, new ? &tf->new_data : &tf->old_data,
                                             new ? &tf->new_len : &tf->old_len, err, errlen);
                         if (r == -ENOENT)
-                                return fail(-EBADMSG, err, errlen, "the record names %s, which is missing", path);
+                                return errbuf(-EBADMSG, err, errlen, "the record names %s, which is missing", path);
                         if (r < 0)
                                 return r;
                 }
         *ret = TAKE_PTR(t);
         return 0;
+}
+
+int trial_peek(const char *state_dir, Trial **ret, char *err, size_t errlen) {
+        _cleanup_free_ char *dir = path_join(state_dir, "trial"), *record = NULL;
+
+        if (!dir || !(record = path_join(dir, "record")))
+                return -ENOMEM;
+        if (access(record, F_OK) < 0) {
+                if (errno != ENOENT)
+                        return errbuf(negative_errno(), err, errlen, "%s: %m", record);
+                *ret = NULL;
+                return 0;
+        }
+        return trial_read(dir, false, ret, err, errlen);
 }
 
 int trial_load(TrialStore *s, Trial **ret, char *err, size_t errlen) {
@@ -879,10 +889,10 @@ int trial_load(TrialStore *s, Trial **ret, char *err, size_t errlen) {
                 return -ENOMEM;
         if (access(record, F_OK) < 0) {
                 if (errno != ENOENT)
-                        return fail(negative_errno(), err, errlen, "%s: %m", record);
+                        return errbuf(negative_errno(), err, errlen, "%s: %m", record);
                 r = trial_dir_clean(s, NULL);
                 if (r < 0)
-                        return fail(r, err, errlen, "cleaning %s: %s", s->trial_dir, strerror(-r));
+                        return errbuf(r, err, errlen, "cleaning %s: %s", s->trial_dir, strerror(-r));
                 *ret = NULL;
                 return 0;
         }
@@ -893,9 +903,29 @@ int trial_load(TrialStore *s, Trial **ret, char *err, size_t errlen) {
          * record keeps everything for a person to look at. */
         r = trial_dir_clean(s, t);
         if (r < 0)
-                return fail(r, err, errlen, "cleaning %s: %s", s->trial_dir, strerror(-r));
+                return errbuf(r, err, errlen, "cleaning %s: %s", s->trial_dir, strerror(-r));
         *ret = TAKE_PTR(t);
         return 0;
+}
+
+int trial_is_current(TrialStore *s, const Trial *t, char *err, size_t errlen) {
+        _cleanup_free_ char *path = path_join(s->trial_dir, "record"), *ours = NULL, *theirs = NULL;
+        size_t len;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = record_format(t, &ours);
+        if (r < 0)
+                return errbuf(r, err, errlen, "formatting the trial record: %s", strerror(-r));
+        r = trial_file_read(path, RECORD_MAX, &theirs, &len, err, errlen);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* Byte for byte: every write of the record goes through
+         * record_format(), and @t changes only once its record is durable. */
+        return len == strlen(ours) && memcmp(ours, theirs, len) == 0;
 }
 
 /* ------------------------------------------------------------------ history */
@@ -991,6 +1021,19 @@ static void history_prune(TrialStore *s) {
         }
 }
 
+/* @t as the history lists it; its texts move into the summary. */
+static TrialSummary summary_take(Trial *t) {
+        return (TrialSummary) {
+                .id = t->id,
+                .state = t->state,
+                .created_usec = t->created_usec,
+                .committed_usec = t->committed_usec,
+                .uid = t->uid,
+                .summary = TAKE_PTR(t->summary),
+                .report = TAKE_PTR(t->report),
+        };
+}
+
 int trial_history(TrialStore *s, TrialSummary **ret, size_t *ret_n, char *err, size_t errlen) {
         _cleanup_free_ uint64_t *ids = NULL;
         TrialSummary *list;
@@ -998,7 +1041,7 @@ int trial_history(TrialStore *s, TrialSummary **ret, size_t *ret_n, char *err, s
         int r = history_ids(s, &ids, &n);
 
         if (r < 0)
-                return fail(r, err, errlen, "listing %s: %s", s->history_dir, strerror(-r));
+                return errbuf(r, err, errlen, "listing %s: %s", s->history_dir, strerror(-r));
         list = calloc(n ?: 1, sizeof(TrialSummary));
         if (!list)
                 return -ENOMEM;
@@ -1013,22 +1056,15 @@ int trial_history(TrialStore *s, TrialSummary **ret, size_t *ret_n, char *err, s
                         trial_summaries_free(list, i);
                         return r;
                 }
-                list[i] = (TrialSummary) {
-                        .id = t->id,
-                        .state = t->state,
-                        .created_usec = t->created_usec,
-                        .committed_usec = t->committed_usec,
-                        .uid = t->uid,
-                        .summary = TAKE_PTR(t->summary),
-                        .report = TAKE_PTR(t->report),
-                };
+                list[i] = summary_take(t);
         }
         *ret = list;
         *ret_n = n;
         return 0;
 }
 
-int trial_history_load(TrialStore *s, uint64_t id, Trial **ret, char *err, size_t errlen) {
+/* The history entry of trial @id, with its snapshots or without. */
+static int history_read(TrialStore *s, uint64_t id, bool snapshots, Trial **ret, char *err, size_t errlen) {
         _cleanup_(trial_freep) Trial *t = NULL;
         _cleanup_free_ char *entry = history_entry(s, id);
         int r;
@@ -1037,16 +1073,30 @@ int trial_history_load(TrialStore *s, uint64_t id, Trial **ret, char *err, size_
                 return -ENOMEM;
         if (access(entry, F_OK) < 0) {
                 if (errno == ENOENT)
-                        return fail(-ENOENT, err, errlen, "trial %" PRIu64 " is not in the history", id);
-                return fail(negative_errno(), err, errlen, "%s: %m", entry);
+                        return errbuf(-ENOENT, err, errlen, "trial %" PRIu64 " is not in the history", id);
+                return errbuf(negative_errno(), err, errlen, "%s: %m", entry);
         }
-        r = trial_read(entry, true, &t, err, errlen);
+        r = trial_read(entry, snapshots, &t, err, errlen);
         if (r < 0)
                 return r;
         /* A record under another id's name would hand out the wrong snapshots. */
         if (t->id != id)
-                return fail(-EBADMSG, err, errlen, "%s: the record is of trial %" PRIu64, entry, t->id);
+                return errbuf(-EBADMSG, err, errlen, "%s: the record is of trial %" PRIu64, entry, t->id);
         *ret = TAKE_PTR(t);
+        return 0;
+}
+
+int trial_history_load(TrialStore *s, uint64_t id, Trial **ret, char *err, size_t errlen) {
+        return history_read(s, id, true, ret, err, errlen);
+}
+
+int trial_history_summary(TrialStore *s, uint64_t id, TrialSummary *ret, char *err, size_t errlen) {
+        _cleanup_(trial_freep) Trial *t = NULL;
+        int r = history_read(s, id, false, &t, err, errlen);
+
+        if (r < 0)
+                return r;
+        *ret = summary_take(t);
         return 0;
 }
 
@@ -1064,6 +1114,13 @@ static int read_boot_id(char ret[static TRIAL_BOOT_ID_LEN + 1]) {
                 return -EBADMSG;
         strcpy(ret, buf);
         return 0;
+}
+
+int trial_this_boot(const Trial *t) {
+        char now[TRIAL_BOOT_ID_LEN + 1];
+        int r = read_boot_id(now);
+
+        return r < 0 ? r : streq(now, t->boot_id);
 }
 
 static int touched_copy(Trial *t, const TableRef *touched, size_t n) {
@@ -1256,14 +1313,14 @@ int trial_begin_run(TrialStore *s, const Ruleset *s0, const Ruleset *s1,
         if (!record)
                 return -ENOMEM;
         if (access(record, F_OK) == 0)
-                return fail(-EBUSY, err, errlen, "a trial is pending; confirm it or roll it back first");
+                return errbuf(-EBUSY, err, errlen, "a trial is pending; confirm it or roll it back first");
         r = trial_new(s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports, deadline_boottime_ns, genid, uid, summary,
                       files, n_files, sysctls, n_sysctls, &t);
         if (r < 0)
-                return fail(r, err, errlen, "preparing the trial: %s", strerror(-r));
+                return errbuf(r, err, errlen, "preparing the trial: %s", strerror(-r));
         r = trial_dir_clean(s, NULL);
         if (r < 0)
-                return fail(r, err, errlen, "cleaning %s: %s", s->trial_dir, strerror(-r));
+                return errbuf(r, err, errlen, "cleaning %s: %s", s->trial_dir, strerror(-r));
         r = store_write(s, "s0.fwg", write_snapshot, t->s0, err, errlen);
         if (r >= 0)
                 r = store_write(s, "s1.fwg", write_snapshot, t->s1, err, errlen);
@@ -1288,11 +1345,11 @@ int trial_set_target(TrialStore *s, Trial *t, const Ruleset *target, char *err, 
         int r;
 
         if (!trial_transition_allowed(t->state, TRIAL_ROLLING_BACK))
-                return fail(-EPERM, err, errlen, "trial %" PRIu64 ": no rollback from %s",
+                return errbuf(-EPERM, err, errlen, "trial %" PRIu64 ": no rollback from %s",
                             t->id, state_name(t->state));
         r = ruleset_copy(target, &copy);
         if (r < 0)
-                return fail(r, err, errlen, "copying the rollback target: %s", strerror(-r));
+                return errbuf(r, err, errlen, "copying the rollback target: %s", strerror(-r));
         next.target_seq = t->target_seq + 1;
         if (target_name(next.target_seq, &name) < 0 || (t->target_seq > 0 && target_name(t->target_seq, &old) < 0))
                 return -ENOMEM;
@@ -1318,7 +1375,7 @@ int trial_set_files_state(TrialStore *s, Trial *t, TrialFilesState st, char *err
         int r;
 
         if (t->state == TRIAL_IDLE)
-                return fail(-EPERM, err, errlen, "trial %" PRIu64 " has ended", t->id);
+                return errbuf(-EPERM, err, errlen, "trial %" PRIu64 " has ended", t->id);
         if (!trial_files_state_to_string(st))
                 return -EINVAL;
         next.files_state = st;
@@ -1338,7 +1395,7 @@ int trial_set_deadline(TrialStore *s, Trial *t, uint64_t deadline_boottime_ns,
          * commit, trial_begin() has only just set the deadline, and once
          * confirmed or rolling back nothing waits for it any more. */
         if (t->state != TRIAL_COMMITTED && t->state != TRIAL_ARMED)
-                return fail(-EPERM, err, errlen, "trial %" PRIu64 ": no new deadline in %s",
+                return errbuf(-EPERM, err, errlen, "trial %" PRIu64 ": no new deadline in %s",
                             t->id, state_name(t->state));
         next.deadline_boottime_ns = deadline_boottime_ns;
         next.deadline_realtime_usec = deadline_realtime_usec;
@@ -1357,9 +1414,9 @@ int trial_set_report(TrialStore *s, Trial *t, const char *text, char *err, size_
         /* An ended trial's directory is its history entry, which stays as it
          * ended. */
         if (t->state == TRIAL_IDLE)
-                return fail(-EPERM, err, errlen, "trial %" PRIu64 " has ended", t->id);
+                return errbuf(-EPERM, err, errlen, "trial %" PRIu64 " has ended", t->id);
         if (strlen(text) > TRIAL_REPORT_MAX)
-                return fail(-E2BIG, err, errlen, "trial %" PRIu64 ": the report is longer than %d bytes",
+                return errbuf(-E2BIG, err, errlen, "trial %" PRIu64 ": the report is longer than %d bytes",
                             t->id, TRIAL_REPORT_MAX);
         copy = strdup(text);
         if (!copy)
@@ -1380,14 +1437,14 @@ static int trial_finish(TrialStore *s, Trial *t, char *err, size_t errlen) {
         if (!entry)
                 return -ENOMEM;
         if (rename(s->trial_dir, entry) < 0)
-                return fail(negative_errno(), err, errlen, "moving %s to %s: %m", s->trial_dir, entry);
+                return errbuf(negative_errno(), err, errlen, "moving %s to %s: %m", s->trial_dir, entry);
         r = fsync_dir(s->history_dir);
         if (r >= 0)
                 r = fsync_dir(s->dir);
         if (r >= 0)
                 r = mkdir_durable(s->trial_dir, s->dir);
         if (r < 0)
-                return fail(r, err, errlen, "ending trial %" PRIu64 ": %s", t->id, strerror(-r));
+                return errbuf(r, err, errlen, "ending trial %" PRIu64 ": %s", t->id, strerror(-r));
         t->state = TRIAL_IDLE;
         history_prune(s);
         return 0;
@@ -1398,14 +1455,14 @@ int trial_transition(TrialStore *s, Trial *t, TrialState to, char *err, size_t e
         int r;
 
         if (!trial_transition_allowed(t->state, to))
-                return fail(-EPERM, err, errlen, "trial %" PRIu64 ": %s → %s is not allowed",
+                return errbuf(-EPERM, err, errlen, "trial %" PRIu64 ": %s → %s is not allowed",
                             t->id, state_name(t->state), state_name(to));
         if (t->state == TRIAL_IDLE)
-                return fail(-EINVAL, err, errlen, "a trial begins with trial_begin()");
+                return errbuf(-EINVAL, err, errlen, "a trial begins with trial_begin()");
         if (to == TRIAL_IDLE)
                 return trial_finish(s, t, err, errlen);
         if (to == TRIAL_ROLLING_BACK && !t->target)
-                return fail(-EINVAL, err, errlen, "trial %" PRIu64 ": no rollback target saved", t->id);
+                return errbuf(-EINVAL, err, errlen, "trial %" PRIu64 ": no rollback target saved", t->id);
         next.state = to;
         if (to == TRIAL_COMMITTED) {
                 next.committed_usec = now_nsec(CLOCK_REALTIME) / 1000;
@@ -1468,4 +1525,12 @@ int trial_store_open(const char *state_dir, unsigned history_max, uint64_t lock_
                 return r;
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+const char *trial_store_dir(const TrialStore *s) {
+        return s->dir;
+}
+
+char *trial_store_path(const TrialStore *s, const char *name) {
+        return path_join(s->trial_dir, name);
 }

@@ -134,6 +134,7 @@ typedef struct TrialSummary {
 } TrialSummary;
 
 void trial_summaries_free(TrialSummary *s, size_t n);
+void trial_summary_clear(TrialSummary *s);
 
 /* Take the exclusive lock of @state_dir (an flock on STATE_DIR/lock, which is
  * created). @timeout_usec 0: do not wait, -EBUSY if someone holds it;
@@ -153,11 +154,40 @@ int trial_store_open(const char *state_dir, unsigned history_max, uint64_t lock_
 TrialStore *trial_store_free(TrialStore *s);
 static inline void trial_store_freep(TrialStore **s) { if (*s) trial_store_free(*s); }
 
+/* The state directory of @s. */
+const char *trial_store_dir(const TrialStore *s);
+
+/* Other modules keep files of their own beside the pending trial's record
+ * (lib/persist: what a confirmation makes persistent), named
+ * TRIAL_EXTRA_PREFIX...: like the report, the record does not name them,
+ * trial_load() keeps them, they go into the history with the trial, and
+ * they must be written whole (fileio_write_atomic()). The path of @name in
+ * the trial directory (NULL: out of memory). */
+#define TRIAL_EXTRA_PREFIX "extra-"
+char *trial_store_path(const TrialStore *s, const char *name);
+
 /* The pending trial, with its snapshots. 0 and *ret = NULL when idle.
  * Leftovers of interrupted writes (temporary files, snapshots that no record
  * names) are removed. -EBADMSG, with @err saying what, for a damaged record
  * or snapshot. */
 int trial_load(TrialStore *s, Trial **ret, char *err, size_t errlen);
+
+/* The pending trial's record as it is on disk, without its snapshots, and
+ * without the lock or any cleaning: a look from outside that changes nothing
+ * (fwguard doctor, when no daemon answers). 0 and *ret = NULL when no record
+ * is there; -EBADMSG for a damaged one (or one that a writer replaced under
+ * us), -EACCES without the right to read the state directory. */
+int trial_peek(const char *state_dir, Trial **ret, char *err, size_t errlen);
+
+/* Is @t still the pending trial, exactly as the record on disk says (1), or
+ * did another process (the second dead-man, `fwguard deadman`) end or
+ * change it since @t was loaded (0: no record, another trial, or another
+ * state of it)? Call it with @s open, so that the answer holds while the
+ * lock does. */
+int trial_is_current(TrialStore *s, const Trial *t, char *err, size_t errlen);
+
+/* Was @t begun in this boot (1) or an earlier one (0)? */
+int trial_this_boot(const Trial *t);
 
 /* IDLE → SNAPSHOT_DURABLE: write S0 and S1' and then the record, each durably.
  * On failure (-ENOSPC, -EROFS, ...) nothing of the trial is left on disk.
@@ -225,3 +255,7 @@ int trial_history(TrialStore *s, TrialSummary **ret, size_t *ret_n, char *err, s
  * one it ended from, as in TrialSummary. -ENOENT if the history does not
  * hold it (never begun, still pending, or pruned); -EBADMSG if it is damaged. */
 int trial_history_load(TrialStore *s, uint64_t id, Trial **ret, char *err, size_t errlen);
+
+/* The finished trial @id as trial_history() lists it (trial_summary_clear()
+ * frees its texts); -ENOENT as trial_history_load(). */
+int trial_history_summary(TrialStore *s, uint64_t id, TrialSummary *ret, char *err, size_t errlen);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* fwguard-sandbox.c — compile nft text with the caller's permissions, or probe a ruleset, isolated
+/* fwguard-sandbox.c — compile nft text with the caller's permissions, probe or list a ruleset, isolated
  *
  * Started by lib/sandbox.c, never by a user. It gets one request on fd 3
  * (sandbox-proto.h) and sends back exactly one answer. For COMPILE: S1 as a
  * sealed memfd, nft's errors, or what failed; for PROBE: the probe's result
- * for every port, or what failed. Whatever it sends, the parent checks.
+ * for every port, or what failed; for LIST: nft's listing as a sealed
+ * memfd, or what failed. Whatever it sends, the parent checks.
  *
  * The privilege boundary. The parent is usually root; the caller is whoever
  * asked for the compile. libnftables opens every include by itself, follows
@@ -17,8 +18,8 @@
  *      process has no more rights than the caller, and the only things it
  *      holds from before are fds: the rules (opened by the caller), S0 and
  *      the socket;
- *   3. a new user namespace (the caller mapped to root, for a non-root
- *      caller; root keeps its own), a fresh network namespace and a private
+ *   3. a new user namespace (the caller, root or not, mapped to root and
+ *      nobody else mapped), a fresh network namespace and a private
  *      mount namespace, and limits on memory, CPU time and open files;
  *      no_new_privs from the start;
  *   4. placeholder links named, numbered and addressed like the host's;
@@ -32,6 +33,10 @@
  * 3 to 5 are the same (enter_sandbox(), without the mount namespace), with
  * the ruleset to test for S0; then probe_run() connects from the peer of the
  * placeholder of the host interface it names to that placeholder.
+ *
+ * A LIST does the same with the ruleset to list, and answers with nft's
+ * listing of it: fwguardd under systemd makes no namespace of its own
+ * (lib/show.c), so its listings are made here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -215,26 +220,25 @@ static int enter_namespaces(bool mount_ns) {
         gid_t gid = getegid();
         int r;
 
-        if (uid == 0) {
-                /* Root reads as root: no user namespace, which would only
-                 * narrow what root may read. */
-                if (unshare(flags) < 0)
-                        return negative_errno();
-        } else {
-                /* Changing uid made us non-dumpable, which hands /proc/self to
-                 * root and would keep us from writing our own id maps. */
-                if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-                        return negative_errno();
-                if (unshare(CLONE_NEWUSER | flags) < 0)
-                        return negative_errno();
-                r = map_self_to_root(uid, gid);
-                if (r < 0)
-                        return r;
-                /* Keep the caller's debuggers and core dumps away from the
-                 * socket to the parent and the live ruleset we hold. */
-                if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-                        return negative_errno();
-        }
+        /* Root too gets a user namespace (mapping only itself), so that no
+         * caller needs privileges over the host's namespaces: the sandbox
+         * service runs without CAP_SYS_ADMIN and CAP_NET_ADMIN
+         * (units/fwguard-sandbox@.service). Root still reads as uid 0 (its
+         * own files, and what the mode lets others read), only the override
+         * of other users' permissions is gone. Changing uid made a caller
+         * non-dumpable, which hands /proc/self to root and would keep it
+         * from writing its own id maps. */
+        if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+                return negative_errno();
+        if (unshare(CLONE_NEWUSER | flags) < 0)
+                return negative_errno();
+        r = map_self_to_root(uid, gid);
+        if (r < 0)
+                return r;
+        /* Keep the caller's debuggers and core dumps away from the socket
+         * to the parent and the live ruleset we hold. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return negative_errno();
         /* Nothing mounted here may propagate to the host, or from it. */
         if (mount_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return negative_errno();
@@ -493,6 +497,47 @@ static int probe(const SandboxMsgProbe *req, int rs_fd) {
         return send_probed(&res);
 }
 
+/* nft's listing of everything loaded here, in a sealed memfd. */
+static int send_listing(void) {
+        _cleanup_(nft_ctx_freep) struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+        _cleanup_close_ int fd = -1;
+        SandboxMsg msg = { .result = { .type = SANDBOX_MSG_LISTED } };
+        const char *errors;
+        int r;
+
+        if (!nft || nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0)
+                return answer_failed(-ENOMEM, "out of memory");
+        if (nft_run_cmd_from_buffer(nft, "list ruleset") != 0) {
+                errors = nft_ctx_get_error_buffer(nft);
+                return answer_failed(-EIO, "nft cannot list the ruleset: %s", errors ? errors : "");
+        }
+        fd = memfd_create("fwguard-listing", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return answer_failed(negative_errno(), "cannot create a memfd: %m");
+        if (dprintf(fd, "%s", nft_ctx_get_output_buffer(nft)) < 0)
+                return answer_failed(-EIO, "cannot write the listing");
+        r = fileio_seal(fd);
+        if (r < 0)
+                return answer_failed(r, "cannot seal the listing: %s", strerror(-r));
+        return sandbox_msg_send(SANDBOX_FD, &msg, &fd, 1);
+}
+
+/* Returns 0 once an answer, whichever, has been sent. */
+static int list(const SandboxMsgList *req, int rs_fd) {
+        _cleanup_(links_freep) Links *links = NULL;
+        _cleanup_(nl_freep) Nl *nl = NULL;
+        char err[512] = "";
+        int r;
+
+        r = links_read_host(&links);
+        if (r < 0)
+                return answer_failed(r, "cannot read the host's interfaces: %s", strerror(-r));
+        r = enter_sandbox(links, false, &req->limits, rs_fd, "the ruleset to list", &nl, err, sizeof(err));
+        if (r < 0)
+                return answer_failed(r, "%s", err);
+        return send_listing();
+}
+
 static int run(void) {
         _cleanup_free_ SandboxMsg *req = malloc(sizeof(SandboxMsg));
         _cleanup_close_ int fd0 = -1, fd1 = -1;
@@ -527,8 +572,10 @@ static int run(void) {
                 return compile(&req->compile, fd0, fd1, parent);
         case SANDBOX_MSG_PROBE:
                 return probe(&req->probe, fd0);
+        case SANDBOX_MSG_LIST:
+                return list(&req->list, fd0);
         default:
-                return answer_failed(-EBADMSG, "the request is neither a compile nor a probe request");
+                return answer_failed(-EBADMSG, "the request is not a compile, a probe or a list request");
         }
 }
 

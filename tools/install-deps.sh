@@ -6,7 +6,8 @@ PKGS=(
         meson ninja-build pkg-config gcc clang python3
         libnftnl-dev libmnl-dev libnftables-dev libsystemd-dev zlib1g-dev libinih-dev libjansson-dev
         nftables iptables ufw iproute2 util-linux openssh-server openssh-client
-        scdoc
+        scdoc bash-completion
+        debhelper dpkg-dev fakeroot lintian systemd-container debootstrap
 )
 missing=()
 for p in "${PKGS[@]}"; do

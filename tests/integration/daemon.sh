@@ -27,7 +27,7 @@ while read -r member kind sig result; do
                 "$TMP/introspect" || { cat "$TMP/introspect" >&2; fail "introspect: no $kind $member $sig -> $result"; }
 done <<'EOF'
 Apply method hstt ttsas
-Confirm method - t
+Confirm method - ts
 Rollback method - tbus
 Extend method t t
 Status method - stts

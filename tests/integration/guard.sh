@@ -476,14 +476,12 @@ table ip6 v6 {
         chain out { type filter hook output priority 10; meta l4proto tcp drop; }
 }
 NFT
-# Holders of the two namespaces; unshare and nsenter exec their command, so
-# each $! below is the process itself. Their output goes to files: an open
-# stdout would keep the test runner waiting.
-unshare --net sleep 600 >/dev/null 2>&1 & SRV=$!
+# Holders of the two namespaces (netns_holder waits until each really is a
+# new namespace: before that, nsenter would reach the host's).
+SRV=$(netns_holder) || fail "no namespace holder"
 at_exit "kill $SRV"
-unshare --net sleep 600 >/dev/null 2>&1 & CLI=$!
+CLI=$(netns_holder) || fail "no namespace holder"
 at_exit "kill $CLI"
-sleep 0.2
 S() { nsenter -t "$SRV" -n -- "$@"; }
 C() { nsenter -t "$CLI" -n -- "$@"; }
 S ip link add vS type veth peer name vC netns "$CLI"

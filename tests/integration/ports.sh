@@ -109,7 +109,7 @@ expect "$TMP/sshd-t.out" 2222 "listening socket of sshd (pid $SSHD_PID), sshd -T
 note "sshd -T that fails (no host key) is ignored and says so"
 printf 'HostKey %s\nListenAddress 127.0.0.1:2400\n' "$TMP/nokey" > "$TMP/nokey.conf"
 ns "$DISCOVER" --no-systemd --sshd-config "$TMP/nokey.conf" > "$TMP/nokey.out" || fail "ports-discover failed"
-grep -qF "note: sshd -T failed (exit status 1), ignored: sshd: no hostkeys available -- exiting." \
+grep -qF "note: sshd -T failed, ignored: exit status 1: sshd: no hostkeys available -- exiting." \
         "$TMP/nokey.out" || fail "no note about sshd -T: $(cat "$TMP/nokey.out")"
 [ "$(ports "$TMP/nokey.out")" = "2200 2222 " ] || fail "unexpected ports: $(cat "$TMP/nokey.out")"
 
@@ -117,7 +117,7 @@ note "an sshd -T that hangs is killed after its time limit"
 printf '#!/bin/bash\nexec -a "$0" sleep 60\n' > "$TMP/bin/hang"   # named for pgrep
 chmod +x "$TMP/bin/hang"
 ns "$DISCOVER" --no-systemd --sshd "$TMP/bin/hang" > "$TMP/hang.out" || fail "ports-discover failed"
-grep -qxF "note: sshd -T: no answer within 5000 ms, killed" "$TMP/hang.out" || fail "no note: $(cat "$TMP/hang.out")"
+grep -qxF "note: sshd -T failed, ignored: no answer within 5000 ms, killed" "$TMP/hang.out" || fail "no note: $(cat "$TMP/hang.out")"
 ! pgrep -f "$TMP/bin/hang" > /dev/null || fail "the hanging sshd -T is still running"
 
 note "config ports are merged"

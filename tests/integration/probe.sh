@@ -282,10 +282,9 @@ want cr 'verdict: unexplained'
 
 # The namespaces below are kept by a sleeping process, for listings before
 # and after, and for processes that run beside the probe.
-unshare --net sleep 300 & NSPID=$!
+NSPID=$(netns_holder) || fail "no namespace holder"
 at_exit "kill $NSPID"
 ns() { nsenter -t "$NSPID" -n -- "$@"; }
-for _ in $(seq 300); do ns true 2>/dev/null && break; sleep 0.1; done
 ns ip link add fgs type veth peer name fgc
 
 note "an sshd already listening is connected to, not replaced"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sandbox-tool.c — drive sandbox_compile() and sandbox_probe() from the tests
  *
- *   sandbox-tool [--user NAME] [--timeout SEC] [--memory MIB] FILE|- NAME
- *   sandbox-tool probe [--rules FILE] [--server ADDR] [--client ADDR]
+ *   sandbox-tool [--service SOCKET] [--user NAME] [--timeout SEC] [--memory MIB] FILE|- NAME
+ *   sandbox-tool probe [--service SOCKET] [--rules FILE] [--server ADDR] [--client ADDR]
  *                [--probe-timeout MS] [--timeout SEC] [--user NAME] HOST_IF [PORT...]
  *
  * S0 is the live ruleset of the current network namespace. FILE ("-": stdin)
@@ -17,7 +17,10 @@
  * HOST_IF, as --user if given (the tool becomes that user once it has the
  * ruleset, so the sandbox starts unprivileged). Prints what probe-tool prints; exit 0 when every port is
  * reachable, 3 when one is not, 1 with "sandbox_probe: NAME" and the text
- * when sandbox_probe() fails. */
+ * when sandbox_probe() fails.
+ *
+ * --service: the sandbox runs in the sandbox service at SOCKET
+ * (sandbox_set_service()), not as our child. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -104,6 +107,7 @@ static int compile_main(int argc, char **argv) {
                 { "user", required_argument, NULL, 'u' },
                 { "timeout", required_argument, NULL, 't' },
                 { "memory", required_argument, NULL, 'm' },
+                { "service", required_argument, NULL, 'S' },
                 {}
         };
         _cleanup_(ruleset_freep) Ruleset *s0 = NULL, *s1 = NULL;
@@ -117,10 +121,12 @@ static int compile_main(int argc, char **argv) {
                 case 'u': user = optarg; break;
                 case 't': lim.timeout_sec = (unsigned) atoi(optarg); break;
                 case 'm': lim.memory_bytes = strtoull(optarg, NULL, 10) << 20; break;
+                case 'S': sandbox_set_service(optarg); break;
                 default: return die("bad option");
                 }
         if (argc - optind != 2)
-                return die("usage: sandbox-tool [--user NAME] [--timeout SEC] [--memory MIB] FILE|- NAME");
+                return die("usage: sandbox-tool [--service SOCKET] [--user NAME] [--timeout SEC] [--memory MIB] "
+                           "FILE|- NAME");
         if (live_ruleset(&s0) < 0)
                 return die("cannot read the live ruleset");
         r = compile(argv[optind], argv[optind + 1], user, &lim, s0, &s1);
@@ -151,6 +157,7 @@ static int probe_main(int argc, char **argv) {
                 { "probe-timeout", required_argument, NULL, 'p' },
                 { "timeout", required_argument, NULL, 't' },
                 { "user", required_argument, NULL, 'u' },
+                { "service", required_argument, NULL, 'S' },
                 {}
         };
         _cleanup_(ruleset_freep) Ruleset *s0 = NULL, *s1 = NULL;
@@ -169,11 +176,12 @@ static int probe_main(int argc, char **argv) {
                 case 'p': req.timeout_ms = (unsigned) strtoul(optarg, NULL, 10); break;
                 case 't': req.limits.timeout_sec = (unsigned) atoi(optarg); break;
                 case 'u': user = optarg; break;
+                case 'S': sandbox_set_service(optarg); break;
                 default: return die("bad option");
                 }
         /* More ports than the sandbox takes may be given: it must refuse them. */
         if (optind >= argc || (size_t) (argc - optind - 1) > ELEMENTSOF(ports))
-                return die("usage: sandbox-tool probe [--rules FILE] [--server ADDR] [--client ADDR] "
+                return die("usage: sandbox-tool probe [--service SOCKET] [--rules FILE] [--server ADDR] [--client ADDR] "
                            "[--probe-timeout MS] [--timeout SEC] [--user NAME] HOST_IF [PORT...]");
         if (probe_addr_parse(server, &req.server) < 0 || probe_addr_parse(client, &req.client) < 0)
                 return die("bad address");

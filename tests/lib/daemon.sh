@@ -7,6 +7,7 @@
 #                             sleeping process NSPID: lo up, and a veth pair
 #                             carrying 192.0.2.1/24 (the pre-flight probes the
 #                             guarded port from the host's address); no sshd
+#   daemon_links              the same links in the namespace of another NSPID
 #   N CMD...                  run CMD in that namespace
 #   daemon_start_ns [VAR=VAL...]  daemon_start in it, with that environment
 #   daemon_config [LINES...]  write the config ([trial] timeout_min_sec = 1,
@@ -15,7 +16,8 @@
 #                             it: `ip netns exec NS`, `nsenter -t PID -n --`; not
 #                             a shell function such as sshenv.sh's srv, which
 #                             runs in a subshell), wait until it answers;
-#                             FWGD_PID is the daemon
+#                             FWGD_PID is the daemon; FWGD_ARGS (an array)
+#                             are more arguments for it
 #   daemon_stop               SIGTERM, and it must exit 0
 #   daemon_kill               SIGKILL (a crash), and reap it
 #   fwg ARGS...               the CLI, talking to this daemon
@@ -34,6 +36,7 @@ FWGD_RUN=$FWGD_DIR/run
 FWGD_CONF=$FWGD_DIR/fwguard.conf
 FWGD_LOG=$FWGD_DIR/daemon.log
 FWGD_PID=
+FWGD_ARGS=()
 export FWGUARD_RUNTIME_DIR=$FWGD_RUN
 mkdir -p "$FWGD_DIR"
 # Unprivileged callers must reach the socket: mktemp made TMP 0700.
@@ -55,7 +58,7 @@ daemon_start() {
         # The prefix execs the daemon (ip netns exec, nsenter without
         # --fork), so $! is fwguardd itself.
         "$@" "$FWGUARDD" --state-dir "$FWGD_STATE" --runtime-dir "$FWGD_RUN" --config "$FWGD_CONF" \
-                2>> "$FWGD_LOG" &
+                "${FWGD_ARGS[@]}" 2>> "$FWGD_LOG" &
         FWGD_PID=$!
         for _ in $(seq 200); do
                 [ -S "$FWGD_RUN/bus" ] && fwg status > /dev/null 2>&1 && return 0
@@ -68,6 +71,10 @@ daemon_start() {
 daemon_netns() {
         NSPID=$(netns_holder) || fail "cannot make a network namespace"
         at_exit "kill $NSPID"
+        daemon_links
+}
+# What daemon_netns puts into the network namespace of $NSPID.
+daemon_links() {
         N ip link set lo up
         N ip link add fwg0 type veth peer name fwg1
         N ip addr add 192.0.2.1/24 dev fwg0

@@ -16,6 +16,9 @@
 #   reach PORT          can the client open TCP PORT on the server? (1.5 s)
 #   sshenv_down         kill everything, delete the namespaces
 #
+# SSHENV_CONFIG: lines put at the head of sshd_config, where they win over
+# the defaults below (sshd takes a keyword's first value): "StrictModes yes".
+#
 # SSHENV_MOUNTNS=1: sshd runs in a mount namespace of its own, with a
 # private copy of /etc (in its private /run) on which each "SRC=DST" of
 # $SSHENV_BINDS (space-separated) is bind-mounted, so that its logins see
@@ -65,6 +68,8 @@ sshenv_up() {
         ssh-keygen -q -t ed25519 -N '' -f "$d/client"
         cp "$d/client.pub" "$d/authorized_keys"
         {
+                # First: sshd takes the first value given for a keyword.
+                [ -z "${SSHENV_CONFIG:-}" ] || printf '%s\n' "$SSHENV_CONFIG"
                 for p in $SSHENV_PORTS; do echo "Port $p"; done
                 echo "ListenAddress 0.0.0.0"
                 echo "ListenAddress ::"

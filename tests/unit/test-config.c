@@ -81,6 +81,7 @@ static void check_defaults(const Config *c) {
               c->trial_timeout_min_sec, c->trial_timeout_max_sec);
         CHECK(c->history_max == 20, "history %u", c->history_max);
         CHECK(streq_ptr(c->state_dir, "/var/lib/fwguard"), "state_dir %s", c->state_dir);
+        CHECK(c->monitor_enabled, "the monitor is not on by default");
         CHECK(c->run_overlay_dirs.n == 2 && streq(c->run_overlay_dirs.items[0], "/etc/ufw") &&
               streq(c->run_overlay_dirs.items[1], "/etc/iptables"), "default overlay_dirs");
         CHECK(c->run_private_files.n == 2 && streq(c->run_private_files.items[0], "/etc/default/ufw") &&
@@ -130,7 +131,9 @@ static void test_keys(void) {
                     "overlay_dirs = /opt/fw\n"
                     "private_files =\n"
                     "[daemon]\n"
-                    "state_dir = /srv/fw guard/state\n");
+                    "state_dir = /srv/fw guard/state\n"
+                    "[monitor]\n"
+                    "enabled = no\n");
         CHECK(c->run_overlay_dirs.n == 3 && streq(c->run_overlay_dirs.items[0], "/etc/ufw") &&
               streq(c->run_overlay_dirs.items[1], "/etc/x") && streq(c->run_overlay_dirs.items[2], "/opt/fw"),
               "overlay_dirs normalized, repeated key appends");
@@ -150,6 +153,7 @@ static void test_keys(void) {
               c->trial_timeout_max_sec == 900, "trial timeouts");
         CHECK(c->history_max == 50, "history %u", c->history_max);
         CHECK(streq_ptr(c->state_dir, "/srv/fw guard/state"), "state_dir %s", c->state_dir);
+        CHECK(!c->monitor_enabled, "[monitor] enabled = no");
 }
 
 static void test_repeats(void) {
@@ -237,6 +241,8 @@ static void test_bad_values(void) {
                 { "[run]\noverlay_dirs = /etc/../root\n", "contains \"..\"" },
                 { "[run]\nprivate_files = //\n",       "\"/\" cannot be listed" },
                 { "[run]\nprivate_files = /a/\x01b\n", "contains a control character" },
+                { "[monitor]\nenabled = off\n",        "\"off\" is neither yes nor no" },
+                { "[monitor]\nenabled = Yes\n",        "\"Yes\" is neither yes nor no" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

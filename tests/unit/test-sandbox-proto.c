@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* test-sandbox-proto.c — the PROBE and PROBED messages of sandbox-proto.h
+/* test-sandbox-proto.c — the PROBE, PROBED, LIST, LISTED and EXITED messages of sandbox-proto.h
  *
  * Over a real SOCK_SEQPACKET socketpair, as the sandbox uses it:
  *   - a 16-port PROBED with every string at its longest crosses whole, and
@@ -9,8 +9,12 @@
  *     left open: lengths one byte off, port counts 0 and 17, a string
  *     without its NUL, values out of range, strings that say they are unset
  *     but are not, a PROBE without its fd or with a bad name, address,
- *     port list or timeout.
+ *     port list or timeout;
+ *   - LIST and LISTED carry exactly one fd; EXITED (the sandbox service's
+ *     last word) none, and only a wait status that says "exited" or
+ *     "killed".
  */
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -341,6 +345,48 @@ static void test_probe(SandboxMsg *msg, SandboxMsg *got) {
         close(memfd);
 }
 
+static void test_list_exited(SandboxMsg *msg, SandboxMsg *got) {
+        int memfd = memfd_create("test", MFD_CLOEXEC), before, fds[SANDBOX_FDS_MAX], r;
+        static const int good[] = { 0, 1 << 8, 127 << 8, SIGKILL, SIGSEGV | 0x80 /* core dumped */ };
+        static const int bad[] = { 0x137f /* stopped by SIGSTOP */, 0xffff /* continued */ };
+
+        before = open_fds();
+        memset(msg, 0, sizeof(*msg));
+        msg->list = (SandboxMsgList) { .type = SANDBOX_MSG_LIST, .limits = { .as = 1 << 30, .cpu = 10, .nofile = 128 } };
+        r = roundtrip(msg, sizeof(SandboxMsgList), memfd, got, fds);
+        check(r == SANDBOX_MSG_LIST && fds[0] >= 0 && fds[1] == -1 && got->list.limits.cpu == 10,
+              "a valid LIST is refused: %d", r);
+        if (fds[0] >= 0)
+                close(fds[0]);
+        check(roundtrip(msg, sizeof(SandboxMsgList), -1, got, fds) == -EBADMSG, "LIST without its fd");
+        check(roundtrip(msg, sizeof(SandboxMsgList) - 1, memfd, got, fds) == -EBADMSG, "LIST one byte short");
+        check(roundtrip(msg, sizeof(SandboxMsgList) + 1, memfd, got, fds) == -EBADMSG, "LIST one byte long");
+
+        msg->result = (SandboxMsgResult) { .type = SANDBOX_MSG_LISTED };
+        r = roundtrip(msg, sizeof(SandboxMsgResult), memfd, got, fds);
+        check(r == SANDBOX_MSG_LISTED && fds[0] >= 0, "a valid LISTED is refused: %d", r);
+        if (fds[0] >= 0)
+                close(fds[0]);
+        check(roundtrip(msg, sizeof(SandboxMsgResult), -1, got, fds) == -EBADMSG, "LISTED without its fd");
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                msg->exited = (SandboxMsgExited) { .type = SANDBOX_MSG_EXITED, .status = good[i] };
+                r = roundtrip(msg, sizeof(SandboxMsgExited), -1, got, fds);
+                check(r == SANDBOX_MSG_EXITED && got->exited.status == good[i], "EXITED 0x%x is refused: %d",
+                      (unsigned) good[i], r);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                msg->exited = (SandboxMsgExited) { .type = SANDBOX_MSG_EXITED, .status = bad[i] };
+                check(roundtrip(msg, sizeof(SandboxMsgExited), -1, got, fds) == -EBADMSG,
+                      "EXITED with wait status 0x%x", (unsigned) bad[i]);
+        }
+        msg->exited = (SandboxMsgExited) { .type = SANDBOX_MSG_EXITED };
+        check(roundtrip(msg, sizeof(SandboxMsgExited), memfd, got, fds) == -EBADMSG, "EXITED with an fd");
+        check(roundtrip(msg, sizeof(SandboxMsgExited) + 1, -1, got, fds) == -EBADMSG, "EXITED one byte long");
+        check(open_fds() == before, "a refused LIST, LISTED or EXITED left an fd open");
+        close(memfd);
+}
+
 int main(void) {
         _cleanup_free_ SandboxMsg *msg = malloc(sizeof(SandboxMsg));
         _cleanup_free_ SandboxMsg *got = malloc(sizeof(SandboxMsg));
@@ -352,6 +398,7 @@ int main(void) {
         test_probed_whole(msg, got);
         test_probed_broken(msg, got);
         test_probe(msg, got);
+        test_list_exited(msg, got);
         if (n_failed) {
                 fprintf(stderr, "%u checks failed\n", n_failed);
                 return 1;

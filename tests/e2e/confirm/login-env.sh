@@ -28,7 +28,7 @@
 : "${BUILDDIR:?BUILDDIR must point to the build directory}"
 HOOKS=$BUILDDIR/hooks
 HOOK_BIN=$(sed -n 's/^fwguard=//p' "$HOOKS/login-hook")
-HOOK_LIBEXEC=$(sed -n 's|^/bin/sh \(.*\)/login-hook >&2$|\1|p' "$HOOKS/sshrc")
+HOOK_LIBEXEC=$(sed -n 's|^[[:space:]]*/bin/sh \(.*\)/login-hook >&2$|\1|p' "$HOOKS/sshrc")
 HOOK_PREFIX=${HOOK_BIN%/bin/fwguard}
 case $HOOK_PREFIX in
 /usr/local|/opt/*) ;;

@@ -26,7 +26,8 @@
  *   ARMED, CONFIRMED: installed before ARMED was written; installed again
  *     if the record does not say so;
  *   ROLLING_BACK, or rolled back by recovery: restore all before the end;
- *   an earlier boot: restore all (the trial is recorded as rolled back).
+ *   an earlier boot: restore all (the trial is recorded as rolled back),
+ *     but for a confirmed one, which stays confirmed (install all).
  *
  * Network sysctls (lib/netsysctl.h) are part of the same step, before the
  * files (the network first), with the same rules: a sysctl is written
@@ -40,13 +41,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <systemd/sd-id128.h>
-
 #include "batch.h"
 #include "driver.h"
 #include "fileio.h"
 #include "macro.h"
 #include "netsysctl.h"
+#include "persist.h"
 #include "rollback.h"
 #include "testpoint.h"
 
@@ -117,14 +117,15 @@ int driver_commit(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                   size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                   uid_t uid, const char *summary, Trial **ret, char *err, size_t errlen) {
         return driver_commit_files(nl, s, s0, s1, touched, n_touched, ssh_ports, n_ssh_ports,
-                                   deadline_boottime_ns, uid, summary, NULL, 0, NULL, 0, ret, err, errlen);
+                                   deadline_boottime_ns, uid, summary, NULL, 0, NULL, 0, NULL, ret, err, errlen);
 }
 
 int driver_commit_files(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                         const TableRef *touched, size_t n_touched, const uint16_t *ssh_ports,
                         size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                         uid_t uid, const char *summary, const TrialFile *files, size_t n_files,
-                        const TrialSysctl *sysctls, size_t n_sysctls, Trial **ret, char *err, size_t errlen) {
+                        const TrialSysctl *sysctls, size_t n_sysctls, const PersistSource *persist,
+                        Trial **ret, char *err, size_t errlen) {
         _cleanup_(trial_freep) Trial *t = NULL;
         char undo_err[256] = "";
         int r;
@@ -133,9 +134,13 @@ int driver_commit_files(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset 
                             s0->genid, uid, summary, files, n_files, sysctls, n_sysctls, &t, err, errlen);
         if (r < 0)
                 return r;
-        testpoint("apply-durable");
-
-        r = replace_touched(nl, s1, s0, touched, n_touched, s0->genid, err, errlen);
+        /* Before the batch: once committed, a confirmation may come at
+         * any time, through recovery too, and must find it. */
+        r = persist ? persist_stage(s, t, persist, err, errlen) : 0;
+        if (r >= 0)
+                testpoint("apply-durable");
+        if (r >= 0)
+                r = replace_touched(nl, s1, s0, touched, n_touched, s0->genid, err, errlen);
         if (r < 0) {
                 char end_err[256];
                 /* Nothing changed: the trial ends as never committed. If
@@ -236,7 +241,8 @@ static size_t count_lines(const char *s) {
 /* The rollback batch is live: verify it, and end the trial. The report of
  * the conflicts was saved with the plan (maybe by the run before a crash);
  * a result that differs from the plan is added to it. */
-static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *err, size_t errlen) {
+static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, const char *note, RollbackResult *ret,
+                           char *err, size_t errlen) {
         _cleanup_(ruleset_freep) Ruleset *after = NULL;
         int r;
 
@@ -252,11 +258,13 @@ static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret,
                 return r;
         ret->exact = r > 0;
         ret->n_conflicts = count_lines(t->report);
-        if (!ret->exact) {
+        if (!ret->exact || note) {
                 _cleanup_free_ char *text = NULL;
 
-                if (asprintf(&text, "after the rollback the live tables differ from the target: another "
-                             "writer changed them at once\n%s", t->report ?: "") < 0)
+                if (asprintf(&text, "%s%s%s%s", note ?: "", note ? "\n" : "",
+                             ret->exact ? "" : "after the rollback the live tables differ from the target: "
+                                               "another writer changed them at once\n",
+                             t->report ?: "") < 0)
                         return -ENOMEM;
                 r = trial_set_report(s, t, text, err, errlen);
                 if (r < 0)
@@ -277,6 +285,11 @@ static int rollback_finish(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret,
 }
 
 int driver_rollback(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *err, size_t errlen) {
+        return driver_rollback_noted(nl, s, t, NULL, ret, err, errlen);
+}
+
+int driver_rollback_noted(Nl *nl, TrialStore *s, Trial *t, const char *note, RollbackResult *ret,
+                          char *err, size_t errlen) {
         _cleanup_(merge_conflicts_clear) MergeConflicts conflicts = {};
         unsigned attempt = 0;
         int r;
@@ -287,27 +300,35 @@ int driver_rollback(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *
         if (r < 0)
                 return r;
         testpoint("rollback-committed");
-        return rollback_finish(nl, s, t, ret, err, errlen);
+        return rollback_finish(nl, s, t, note, ret, err, errlen);
 }
 
-int driver_confirm(TrialStore *s, Trial *t, char *err, size_t errlen) {
+/* CONFIRMED → IDLE, keeping what the trial applied for a reboot first
+ * (lib/persist). A failure to keep it does not undo the confirmation: it
+ * is said in *ret_warnings, with what the persistence itself has to say. */
+static int confirm_end(TrialStore *s, Trial *t, char **ret_warnings, char *err, size_t errlen) {
+        _cleanup_free_ char *warnings = NULL;
+        char perr[512] = "";
+        int r;
+
+        r = persist_confirm(s, t, &warnings, perr, sizeof(perr));
+        if (r < 0 && asprintf(&warnings, "the change stays, but it is not kept for a reboot: %s\n",
+                              *perr ? perr : strerror(-r)) < 0)
+                return -ENOMEM;
+        r = trial_transition(s, t, TRIAL_IDLE, err, errlen);
+        if (r < 0)
+                return r;
+        *ret_warnings = TAKE_PTR(warnings);
+        return 0;
+}
+
+int driver_confirm(TrialStore *s, Trial *t, char **ret_warnings, char *err, size_t errlen) {
         int r = trial_transition(s, t, TRIAL_CONFIRMED, err, errlen);
 
         if (r < 0)
                 return r;
         testpoint("confirm-durable");
-        return trial_transition(s, t, TRIAL_IDLE, err, errlen);
-}
-
-static int same_boot(const Trial *t) {
-        char now[SD_ID128_UUID_STRING_MAX];
-        sd_id128_t id;
-        int r;
-
-        r = sd_id128_get_boot(&id);
-        if (r < 0)
-                return r;
-        return streq(sd_id128_to_uuid_string(id, now), t->boot_id);
+        return confirm_end(s, t, ret_warnings, err, errlen);
 }
 
 /* A trial of an earlier boot: the reboot ended it, and the ruleset of this
@@ -341,13 +362,16 @@ int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, Rollbac
                    char *msg, size_t msglen, char *err, size_t errlen) {
         _cleanup_(ruleset_freep) Ruleset *live = NULL;
         const char *was = trial_state_to_string(t->state);
-        bool committed;
+        _cleanup_free_ char *warnings = NULL;
+        bool committed, this_boot;
         int r;
 
-        r = same_boot(t);
+        r = trial_this_boot(t);
         if (r < 0)
                 return r;
-        if (r == 0) {
+        this_boot = r > 0;
+        /* A confirmation stays confirmed, reboot or not. */
+        if (!this_boot && t->state != TRIAL_CONFIRMED) {
                 snprintf(msg, msglen, "trial %" PRIu64 " (%s) is from an earlier boot: recorded as ended by the reboot",
                          t->id, was);
                 *ret = DRIVER_RECOVERED_IDLE;
@@ -397,14 +421,19 @@ int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, Rollbac
                 *ret = DRIVER_RECOVERED_ARMED;
                 return 0;
         case TRIAL_CONFIRMED:
+                /* After a reboot, the sysctls are the new boot's. */
                 if (t->files_state != TRIAL_FILES_INSTALLED) {
-                        r = files_converge(s, t, true, true, err, errlen);
+                        r = files_converge(s, t, true, this_boot, err, errlen);
                         if (r < 0)
                                 return r;
                 }
-                snprintf(msg, msglen, "trial %" PRIu64 " was confirmed: ended", t->id);
                 *ret = DRIVER_RECOVERED_IDLE;
-                return trial_transition(s, t, TRIAL_IDLE, err, errlen);
+                r = confirm_end(s, t, &warnings, err, errlen);
+                if (r < 0)
+                        return r;
+                snprintf(msg, msglen, "trial %" PRIu64 " was confirmed%s: ended%s%s", t->id,
+                         this_boot ? "" : " before the reboot", warnings ? "; " : "", warnings ?: "");
+                return 0;
         case TRIAL_ROLLING_BACK:
                 /* The saved target is live: the batch happened before the
                  * crash. Planning again from live would take our own
@@ -420,7 +449,7 @@ int driver_recover(Nl *nl, TrialStore *s, Trial *t, DriverRecovery *ret, Rollbac
                         goto rollback;
                 snprintf(msg, msglen, "trial %" PRIu64 " (%s) was rolled back before the restart: ended", t->id, was);
                 *ret = DRIVER_RECOVERED_ROLLED_BACK;
-                return rollback_finish(nl, s, t, rb, err, errlen);
+                return rollback_finish(nl, s, t, NULL, rb, err, errlen);
         default:
                 snprintf(err, errlen, "trial %" PRIu64 ": unexpected state %s", t->id, was);
                 return -EINVAL;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* testpoint.h — named steps where a test build of fwguardd can be made to crash or pause */
+/* testpoint.h — named steps where a test build can be made to crash or pause in a trial */
 #pragma once
 
 #if FWGUARD_TEST_POINTS

@@ -3,7 +3,9 @@
  *
  * Each step takes an open TrialStore (so its lock is held throughout) and
  * keeps the order the design demands: the record is durable before the
- * kernel sees the matching change.
+ * kernel sees the matching change. fwguardd and the second dead-man
+ * (`fwguard deadman`) both run them, so a rollback is the same whoever
+ * does it.
  */
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <stdint.h>
 
 #include "nl.h"
+#include "persist.h"
 #include "trial.h"
 
 /* Begin a trial of @s1 (S1', guarded) over @s0 for the tables @touched,
@@ -33,12 +36,15 @@ int driver_commit(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
  * before ARMED); restored after the rollback batch (ROLLING_BACK, before
  * the trial ends). A file that cannot be installed undoes the commit.
  * Recovery converges them with the ruleset: new contents for a trial that
- * is committed, armed or confirmed, old ones for a rolled back one. */
+ * is committed, armed or confirmed, old ones for a rolled back one.
+ * @persist (NULL: none) is staged with the trial before the batch, for its
+ * confirmation to keep for a reboot (lib/persist). */
 int driver_commit_files(Nl *nl, TrialStore *s, const Ruleset *s0, const Ruleset *s1,
                         const TableRef *touched, size_t n_touched, const uint16_t *ssh_ports,
                         size_t n_ssh_ports, uint64_t deadline_boottime_ns,
                         uid_t uid, const char *summary, const TrialFile *files, size_t n_files,
-                        const TrialSysctl *sysctls, size_t n_sysctls, Trial **ret, char *err, size_t errlen);
+                        const TrialSysctl *sysctls, size_t n_sysctls, const PersistSource *persist,
+                        Trial **ret, char *err, size_t errlen);
 
 /* What a rollback did. */
 typedef struct RollbackResult {
@@ -57,8 +63,18 @@ void rollback_result_clear(RollbackResult *r);
  * ROLLING_BACK; on success it is IDLE. */
 int driver_rollback(Nl *nl, TrialStore *s, Trial *t, RollbackResult *ret, char *err, size_t errlen);
 
-/* ARMED → CONFIRMED → IDLE: the change stays, and the history keeps it. */
-int driver_confirm(TrialStore *s, Trial *t, char *err, size_t errlen);
+/* driver_rollback() whose report (the history's, and ret->report) begins
+ * with the line @note: who rolled it back, when that is not fwguardd (the
+ * second dead-man). ret->n_conflicts does not count it. */
+int driver_rollback_noted(Nl *nl, TrialStore *s, Trial *t, const char *note, RollbackResult *ret,
+                          char *err, size_t errlen);
+
+/* ARMED → CONFIRMED → IDLE: the change stays, and the history keeps it.
+ * What persist_stage() kept with the trial becomes persistent on the way
+ * (lib/persist; every confirmation, the login hook's too, comes here or to
+ * recovery). *ret_warnings: what the persistence has to say (references it
+ * cannot re-resolve, or that it failed: the confirmation stands), or NULL. */
+int driver_confirm(TrialStore *s, Trial *t, char **ret_warnings, char *err, size_t errlen);
 
 /* What recovery decided for a trial found at start. */
 typedef enum DriverRecovery {
