@@ -51,19 +51,29 @@ Nl *nl_free(Nl *nl) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(Nl *, nl_free);
 
-int nl_open(Nl **ret) {
-        _cleanup_(nl_freep) Nl *nl = NULL;
-        int one = 1;
+/* An Nl with its buffer and an unbound netfilter socket of @flags. */
+static int nl_alloc(int flags, Nl **ret) {
+        _cleanup_(nl_freep) Nl *nl = calloc(1, sizeof(*nl));
 
-        nl = calloc(1, sizeof(*nl));
         if (!nl)
                 return -ENOMEM;
         nl->buf = malloc(NL_DUMP_BUFSIZE);
         if (!nl->buf)
                 return -ENOMEM;
-        nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+        nl->sock = mnl_socket_open2(NETLINK_NETFILTER, flags);
         if (!nl->sock)
                 return negative_errno();
+        *ret = TAKE_PTR(nl);
+        return 0;
+}
+
+int nl_open(Nl **ret) {
+        _cleanup_(nl_freep) Nl *nl = NULL;
+        int one = 1, r;
+
+        r = nl_alloc(SOCK_CLOEXEC, &nl);
+        if (r < 0)
+                return r;
         if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
                 return negative_errno();
         /* Short ACKs (no echo of our message) and the kernel's error text. */
@@ -177,15 +187,9 @@ int nl_open_events(size_t rcvbuf, Nl **ret) {
         _cleanup_(nl_freep) Nl *nl = NULL;
         int r;
 
-        nl = calloc(1, sizeof(*nl));
-        if (!nl)
-                return -ENOMEM;
-        nl->buf = malloc(NL_DUMP_BUFSIZE);
-        if (!nl->buf)
-                return -ENOMEM;
-        nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (!nl->sock)
-                return negative_errno();
+        r = nl_alloc(SOCK_CLOEXEC | SOCK_NONBLOCK, &nl);
+        if (r < 0)
+                return r;
         r = set_bufsize(nl, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
         if (r < 0)
                 return r;
