@@ -11,7 +11,9 @@
 #      that hangs (SIGSTOP) is killed by the watchdog and restarted, and the
 #      restarted one handles the trial: armed again, and rolled back by
 #      fwguardd itself at its deadline (the dead-man's timer is stopped
-#      then, and never runs).
+#      then, and never runs);
+#   c. extend replaces the timer by one due after the new deadline, and a
+#      confirmation (a new login) stops it.
 . "$SRCDIR/tests/system/lib/system.sh"
 ct_boot
 ct_config
@@ -120,4 +122,24 @@ for _ in $(seq 50); do [ -z "$(timers "$TRIAL")" ] && break; sleep 0.1; done
 ct_nft > "$TMP/after.txt"
 same "$TMP/s0.txt" "$TMP/after.txt" "after the rollback, the ruleset is not the one before the trial"
 ct_session_alive || fail "the old session died"
+
+note "c. extend moves the timer; a confirmation stops it"
+apply_lock 20
+for _ in $(seq 50); do [ -n "$(timers "$TRIAL")" ] && break; sleep 0.1; done
+old_timer=$(timers "$TRIAL")
+[ -n "$old_timer" ] || fail "no transient timer for trial $TRIAL"
+ct fwguard extend 90 > /dev/null || fail "extend failed"
+for _ in $(seq 50); do [ "$(timers "$TRIAL")" != "$old_timer" ] && [ -n "$(timers "$TRIAL")" ] && break; sleep 0.1; done
+new_timer=$(timers "$TRIAL")
+[ -n "$new_timer" ] && [ "$new_timer" != "$old_timer" ] || fail "extend did not move the timer: before $old_timer, now '$new_timer'"
+due=$(ct systemctl show -P TimersCalendar "$new_timer")
+deadline=$(ct fwguard status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["trial"]["deadline_realtime_usec"] // 1000000)')
+due_s=$(date -u -d "$(echo "$due" | grep -o '[0-9]*-[0-9]*-[0-9]* [0-9:]* UTC' | head -1)" +%s) ||
+        fail "cannot read the moved timer's time: $due"
+[ "$due_s" -ge $((deadline + 3)) ] && [ "$due_s" -le $((deadline + 5)) ] ||
+        fail "the moved timer is due at $due, not a few seconds after the new deadline $(date -u -d "@$deadline")"
+ct_ssh -- true || fail "a NEW login failed during the trial"
+ct_wait_idle 10 || fail "the login did not confirm trial $TRIAL"
+for _ in $(seq 50); do [ -z "$(timers "$TRIAL")" ] && break; sleep 0.1; done
+[ -z "$(timers "$TRIAL")" ] || fail "the confirmation left the dead-man's timer: $(timers "$TRIAL")"
 echo ok
