@@ -4,8 +4,9 @@
 #   a. apply a locking ruleset, confirm nothing: SSH stays reachable during
 #      the trial, the old session lives, and the dead-man rolls it back to
 #      the exact ruleset before;
-#   b. apply it again: a NEW login runs the login hook (/etc/ssh/sshrc),
-#      which confirms; the change stays past the deadline;
+#   b. apply it again: a confirm that systemd-run spawns (a child of PID 1,
+#      not of sshd) is refused; a NEW login runs the login hook
+#      (/etc/ssh/sshrc), which confirms; the change stays past the deadline;
 #   c. the same with sshd -i under ssh.socket (Accept=yes): a NEW
 #      connection confirms.
 . "$SRCDIR/tests/system/lib/system.sh"
@@ -34,6 +35,10 @@ ct_session_alive || fail "the old session died in the rollback"
 note "b. a NEW login confirms through the login hook"
 ct_apply 8 /root/lock.nft
 id=$TRIAL_ID
+rc=0
+ct systemd-run --wait --pipe --quiet /usr/bin/fwguard confirm > "$TMP/sdrun.txt" 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "a confirm spawned by systemd-run was not refused (exit $rc): $(cat "$TMP/sdrun.txt")"
+[ "$(ct_status "['state']")" = armed ] || fail "a confirm spawned by systemd-run ended the trial"
 ct_ssh -- true || fail "a NEW ssh login failed during the trial"
 ct_wait_idle 5 || fail "the login did not confirm"
 [ "$(ct_outcome "$id")" = confirmed ] || fail "history: $(ct fwguard history)"
