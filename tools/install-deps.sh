@@ -7,7 +7,7 @@ PKGS=(
         libnftnl-dev libmnl-dev libnftables-dev libsystemd-dev zlib1g-dev libinih-dev libjansson-dev
         nftables iptables ufw iproute2 util-linux openssh-server openssh-client
         scdoc bash-completion
-        debhelper dpkg-dev fakeroot lintian systemd-container debootstrap
+        build-essential debhelper dpkg-dev fakeroot lintian systemd systemd-container debootstrap
 )
 missing=()
 for p in "${PKGS[@]}"; do
